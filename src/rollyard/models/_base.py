@@ -1,0 +1,47 @@
+"""The one ``Model`` interface every backend implements."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Literal, TypeAlias
+
+from ..wire import Request, Response, StreamEvent, response_to_events
+
+TokenSource: TypeAlias = Literal["engine", "retokenized", "none"]
+"""Where a response's token ids came from: the engine itself, re-tokenized text
+(accepted only when counts match usage), or nowhere."""
+
+
+class Model(abc.ABC):
+    """A model backend: ``request`` answers a canonical request with a complete
+    response; ``stream`` yields canonical stream events.
+
+    Backends that fill ``Response.prompt_token_ids`` / ``completion_token_ids`` say so
+    in ``token_source``. The default ``stream`` synthesizes events from ``request``:
+    upstream calls are non-streaming by design (ARCHITECTURE decision 2)."""
+
+    name: str = "model"
+    token_source: TokenSource = "none"
+
+    @abc.abstractmethod
+    async def request(self, request: Request) -> Response:
+        """Answer one request with a complete response."""
+
+    async def stream(self, request: Request, *, chunk_chars: int = 0) -> AsyncIterator[StreamEvent]:
+        """Answer one request as canonical stream events."""
+        response = await self.request(request)
+        for event in response_to_events(response, chunk_chars=chunk_chars):
+            yield event
+
+    def request_sync(self, request: Request) -> Response:
+        """Blocking convenience wrapper for scripts and notebooks (not for async code)."""
+        return asyncio.run(self.request(request))
+
+    async def aclose(self) -> None:
+        """Release connections or engines; the default has nothing to release."""
+
+    def model_names(self) -> list[str]:
+        """The model names this backend answers to (for ``GET /v1/models``)."""
+        return [self.name]
