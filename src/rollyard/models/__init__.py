@@ -6,17 +6,28 @@
 - ``ScriptedModel``: the test double (a script of replies, or a function of the request).
 """
 
+from ._anthropic_http import AnthropicModel
 from ._base import Model, TokenSource
 from ._embedded import EmbeddedModel, EmbeddedModelUnavailableError, smollm2_gguf_path
+from ._http import RetryPolicy, UpstreamError
+from ._openai_http import BackendKind, OpenAICompatibleModel, token_capture_fields
+from ._server import model_app
 from ._scripted import ScriptedCall, ScriptedModel, ScriptExhaustedError
 
 __all__ = [
+    "AnthropicModel",
+    "BackendKind",
     "EmbeddedModel",
     "EmbeddedModelUnavailableError",
     "Model",
+    "OpenAICompatibleModel",
+    "RetryPolicy",
     "ScriptExhaustedError",
     "ScriptedCall",
     "ScriptedModel",
     "TokenSource",
+    "UpstreamError",
     "smollm2_gguf_path",
+    "model_app",
+    "token_capture_fields",
 ]

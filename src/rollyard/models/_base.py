@@ -39,7 +39,7 @@ class Model(abc.ABC):
         """Blocking convenience wrapper for scripts and notebooks (not for async code)."""
         return asyncio.run(self.request(request))
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - a no-op default, not an abstract method
         """Release connections or engines; the default has nothing to release."""
 
     def model_names(self) -> list[str]:

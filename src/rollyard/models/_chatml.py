@@ -61,9 +61,7 @@ def _content_text(message: Message, index: int) -> str:
             case TextPart():
                 chunks.append(part.text)
             case ImagePart():
-                raise UnsupportedFeatureError(
-                    "the embedded model reads text only", field=f"messages[{index}].content"
-                )
+                raise UnsupportedFeatureError("the embedded model reads text only", field=f"messages[{index}].content")
             case ReasoningPart() | ToolCallPart() | ToolResultPart():
                 pass  # rendered by the caller
             case _:

@@ -181,8 +181,9 @@ class EmbeddedModel(Model):
 
     def render_prompt(self, request: Request) -> tuple[str, list[int]]:
         """The prompt text and the exact ids the engine is fed for ``request``."""
-        tools = [t for t in request.tools if t.kind == "function"]
-        offer = bool(tools) and not (request.tool_choice is not None and request.tool_choice.mode == "none")
+        # Tools stay in the prompt under tool_choice "none" (only the grammar goes), so
+        # the prompts of one conversation keep one prefix.
+        offer = any(t.kind == "function" for t in request.tools)
         text_parts: list[str] = []
         ids: list[int] = []
         for segment in render_segments(request, offer_tools=offer):
@@ -211,7 +212,7 @@ class EmbeddedModel(Model):
         choice = request.tool_choice
         if not request.tools or (choice is not None and choice.mode == "none"):
             return None
-        from llama_cpp import LlamaGrammar
+        from llama_cpp.llama_grammar import LlamaGrammar
 
         tools = request.tools
         mode: Any = "auto"
@@ -258,7 +259,7 @@ class EmbeddedModel(Model):
             logits_processor=[capture],
         ):
             completion.append(int(token))
-            if token == eos or llama.token_is_eog(token) if hasattr(llama, "token_is_eog") else token == eos:
+            if token == eos:
                 finish = "stop"
                 break
             if stop and any(self.detokenize(completion).endswith(s) for s in stop):
@@ -340,7 +341,7 @@ class EmbeddedModel(Model):
 
     async def aclose(self) -> None:
         if self._llama is not None:
-            self._llama.close() if hasattr(self._llama, "close") else None
+            self._llama.close()
             self._llama = None
 
     def warm(self, on_ready: Callable[[], None] | None = None) -> None:

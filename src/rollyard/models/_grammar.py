@@ -64,9 +64,7 @@ def _parameters_schema(tool: ToolSpec) -> dict[str, Any]:
     return schema
 
 
-def tool_call_grammar(
-    tools: Sequence[ToolSpec], *, mode: Literal["auto", "required"], parallel: bool
-) -> str:
+def tool_call_grammar(tools: Sequence[ToolSpec], *, mode: Literal["auto", "required"], parallel: bool) -> str:
     """A GBNF grammar: free text or tool calls (``auto``), or only calls (``required``).
 
     Only function tools can be offered to the embedded model."""
@@ -84,6 +82,6 @@ def tool_call_grammar(
         rules.append("root ::= calls")
     else:
         # Text may not start with "<" so that a call is always the grammar's call.
-        rules.append('text ::= [^<\\x00] [^\\x00]*')
+        rules.append("text ::= [^<\\x00] [^\\x00]*")
         rules.append("root ::= text | calls")
     return "\n".join(rules) + "\n"

@@ -1,0 +1,28 @@
+"""``rollyard``: one command, with subcommands."""
+
+from __future__ import annotations
+
+import typer
+
+from ._demo import demo
+from ._model import model_cli
+
+app = typer.Typer(
+    name="rollyard",
+    help=(
+        "rollyard: a token-faithful gateway, trajectories, agents, environments and rollouts "
+        "for tool-using LLM agents.\n\n"
+        "Start with `rollyard demo`: it runs the embedded model (SmolLM2-135M, on the CPU) through "
+        "a tool-using exchange and shows the exact token ids it saw and sampled."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command(help=demo.__doc__)(demo)
+app.add_typer(model_cli, name="model")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

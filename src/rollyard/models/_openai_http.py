@@ -1,0 +1,86 @@
+"""``OpenAICompatibleModel``: any Chat Completions server (vLLM, SGLang, llama.cpp
+server, OpenAI), with the token-capture flags each engine understands."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeAlias
+
+import httpx
+
+from ..wire import CHAT, ConversionReport, Request, Response
+from ._base import Model, TokenSource
+from ._http import RetryPolicy, post_json
+
+BackendKind: TypeAlias = Literal["vllm", "sglang", "llamacpp", "openai"]
+
+
+def token_capture_fields(kind: BackendKind, request: Request) -> dict[str, Any]:
+    """Body fields that make an engine return the token ids it saw and sampled.
+
+    vLLM returns ``prompt_token_ids`` and per-choice ``token_ids`` when asked
+    (``return_token_ids``), logprobs with ``logprobs`` (``top_logprobs: 0`` keeps it
+    to the sampled token). SGLang takes ``return_prompt_token_ids``. llama.cpp's server
+    and OpenAI return no ids: we ask for logprobs only, and the record says ``none``."""
+    top = request.top_logprobs or 0
+    match kind:
+        case "vllm":
+            return {"return_token_ids": True, "logprobs": True, "top_logprobs": top}
+        case "sglang":
+            return {"return_prompt_token_ids": True, "logprobs": True, "top_logprobs": top}
+        case "llamacpp":
+            return {"logprobs": True, "top_logprobs": top}
+        case "openai":
+            return {}
+
+
+class OpenAICompatibleModel(Model):
+    """A backend that speaks OpenAI Chat Completions over HTTP."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        kind: BackendKind = "vllm",
+        api_key: str | None = None,
+        model: str | None = None,
+        name: str | None = None,
+        timeout_s: float = 600.0,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.kind: BackendKind = kind
+        self.model = model
+        self.name = name or model or kind
+        self._api_key = api_key
+        self._retry = retry or RetryPolicy()
+        self._client = http_client or httpx.AsyncClient(timeout=httpx.Timeout(timeout_s, connect=10.0))
+        self._owns_client = http_client is None
+        self.token_source: TokenSource = "engine" if kind in ("vllm", "sglang") else "none"
+        self.last_report = ConversionReport()
+
+    def render(self, request: Request, report: ConversionReport | None = None) -> dict[str, Any]:
+        """The body sent upstream: the request in chat form, non-streaming, with
+        token-capture fields. Things chat cannot carry are reported, not sent."""
+        body = CHAT.render_request(request, lossless=False, report=report)
+        body["stream"] = False
+        body.pop("stream_options", None)
+        if self.model:
+            body["model"] = self.model
+        body.update(token_capture_fields(self.kind, request))
+        return body
+
+    async def request(self, request: Request) -> Response:
+        report = ConversionReport()
+        body = self.render(request, report)
+        self.last_report = report
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        url = f"{self.base_url}/chat/completions"
+        payload = await post_json(self._client, url, body, headers=headers, retry=self._retry, backend=self.kind)
+        # Logprobs captured for the record stay on the Response even when the caller
+        # did not ask for them; the gateway decides what the client sees.
+        return CHAT.parse_response(payload)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
