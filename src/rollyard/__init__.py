@@ -1,0 +1,4 @@
+from importlib.metadata import version as _version
+
+__version__ = _version("rollyard")
+

@@ -1,0 +1,5 @@
+"""``python -m rollyard`` runs the ``rollyard`` command."""
+
+from .cli import main
+
+main()

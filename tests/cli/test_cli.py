@@ -1,0 +1,73 @@
+"""The ``rollyard`` command as a user runs it: real subprocesses, real ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+ROLLYARD = [sys.executable, "-m", "rollyard"]
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
+    return subprocess.run([*ROLLYARD, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_help_teaches() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    assert "demo" in result.stdout and "model" in result.stdout
+    serve_help = run("model", "serve", "--help")
+    assert "prompt_token_ids" in serve_help.stdout and "127.0.0.1" in serve_help.stdout
+
+
+@pytest.mark.embedded
+def test_demo_runs_a_tool_using_exchange() -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "tool call multiply(" in out
+    assert "answer" in out and "prompt tokens" in out
+    assert "token for token: True" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.embedded
+def test_model_serve_answers_the_openai_sdk(tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [*ROLLYARD, "model", "serve", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "model serve did not come up"
+            time.sleep(0.2)
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused")
+        completion = client.chat.completions.create(
+            model="embedded", messages=[{"role": "user", "content": "Hello"}], max_tokens=8, temperature=0
+        )
+        assert completion.choices[0].message.content is not None
+        assert (completion.model_extra or {}).get("prompt_token_ids")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
