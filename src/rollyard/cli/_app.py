@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ._demo import demo
+from ._gateway import gateway
 from ._model import model_cli
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(help=demo.__doc__)(demo)
+app.command(help=gateway.__doc__)(gateway)
 app.add_typer(model_cli, name="model")
 
 

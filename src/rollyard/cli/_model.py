@@ -15,7 +15,9 @@ model_cli = typer.Typer(
 
 @model_cli.command("serve")
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind. Loopback by default; expose it deliberately.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to bind. Loopback by default; expose it deliberately.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8401,
     n_ctx: Annotated[int, typer.Option("--n-ctx", help="Context window of the embedded model, in tokens.")] = 4096,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
@@ -31,8 +33,7 @@ def serve(
     """
     import uvicorn
 
-    from ..models import EmbeddedModel
-    from ..models import model_app
+    from ..models import EmbeddedModel, model_app
 
     console = Console(stderr=True)
     model = EmbeddedModel(n_ctx=n_ctx)

@@ -11,8 +11,8 @@ from ._base import Model, TokenSource
 from ._embedded import EmbeddedModel, EmbeddedModelUnavailableError, smollm2_gguf_path
 from ._http import RetryPolicy, UpstreamError
 from ._openai_http import BackendKind, OpenAICompatibleModel, token_capture_fields
-from ._server import model_app
 from ._scripted import ScriptedCall, ScriptedModel, ScriptExhaustedError
+from ._server import model_app
 
 __all__ = [
     "AnthropicModel",
@@ -27,7 +27,7 @@ __all__ = [
     "ScriptedModel",
     "TokenSource",
     "UpstreamError",
-    "smollm2_gguf_path",
     "model_app",
+    "smollm2_gguf_path",
     "token_capture_fields",
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from ..wire import ANTHROPIC, ConversionReport, Request, Response
+from ..wire import ANTHROPIC, ConversionReport, Dialect, Request, Response
 from ._base import Model, TokenSource
 from ._http import RetryPolicy, post_json
 
@@ -18,6 +18,7 @@ class AnthropicModel(Model):
     """A backend that speaks Anthropic Messages. It returns no token ids."""
 
     token_source: TokenSource = "none"
+    dialect: Dialect | None = "anthropic"
 
     def __init__(
         self,
@@ -54,14 +55,26 @@ class AnthropicModel(Model):
         report = ConversionReport()
         body = self.render(request, report)
         self.last_report = report
-        headers = {"anthropic-version": ANTHROPIC_VERSION}
+        return ANTHROPIC.parse_response(await self._post(body, {}))
+
+    async def request_raw(self, body: dict[str, Any], *, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """Pass a Messages body through unchanged but for ``stream: false``; the
+        client's ``anthropic-beta`` / ``anthropic-version`` headers go along."""
+        sent = dict(body)
+        sent["stream"] = False
+        if self.model:
+            sent["model"] = self.model
+        return await self._post(sent, headers or {})
+
+    async def _post(self, body: dict[str, Any], client_headers: dict[str, str]) -> dict[str, Any]:
+        headers = {"anthropic-version": client_headers.get("anthropic-version", ANTHROPIC_VERSION)}
+        betas = [*self._beta, *[b for b in client_headers.get("anthropic-beta", "").split(",") if b]]
+        if betas:
+            headers["anthropic-beta"] = ",".join(dict.fromkeys(betas))
         if self._api_key:
             headers["x-api-key"] = self._api_key
-        if self._beta:
-            headers["anthropic-beta"] = ",".join(self._beta)
         url = f"{self.base_url}/v1/messages"
-        payload = await post_json(self._client, url, body, headers=headers, retry=self._retry, backend="anthropic")
-        return ANTHROPIC.parse_response(payload)
+        return await post_json(self._client, url, body, headers=headers, retry=self._retry, backend="anthropic")
 
     async def aclose(self) -> None:
         if self._owns_client:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import abc
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
-from ..wire import Request, Response, StreamEvent, response_to_events
+from ..wire import Dialect, Request, Response, StreamEvent, response_to_events
 
 TokenSource: TypeAlias = Literal["engine", "retokenized", "none"]
 """Where a response's token ids came from: the engine itself, re-tokenized text
@@ -24,6 +24,9 @@ class Model(abc.ABC):
 
     name: str = "model"
     token_source: TokenSource = "none"
+    dialect: Dialect | None = None
+    """The wire dialect the backend speaks upstream (None: in-process, canonical only).
+    A gateway passes a client's body through unchanged when the dialects match."""
 
     @abc.abstractmethod
     async def request(self, request: Request) -> Response:
@@ -34,6 +37,11 @@ class Model(abc.ABC):
         response = await self.request(request)
         for event in response_to_events(response, chunk_chars=chunk_chars):
             yield event
+
+    async def request_raw(self, body: dict[str, Any], *, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """Send a body already in ``dialect`` (non-streaming) and return the body
+        answered. Only backends with a ``dialect`` implement it."""
+        raise NotImplementedError(f"{type(self).__name__} has no wire dialect to pass a body through")
 
     def request_sync(self, request: Request) -> Response:
         """Blocking convenience wrapper for scripts and notebooks (not for async code)."""

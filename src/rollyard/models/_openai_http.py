@@ -7,7 +7,7 @@ from typing import Any, Literal, TypeAlias
 
 import httpx
 
-from ..wire import CHAT, ConversionReport, Request, Response
+from ..wire import CHAT, ConversionReport, Dialect, Request, Response
 from ._base import Model, TokenSource
 from ._http import RetryPolicy, post_json
 
@@ -59,6 +59,8 @@ class OpenAICompatibleModel(Model):
         self.token_source: TokenSource = "engine" if kind in ("vllm", "sglang") else "none"
         self.last_report = ConversionReport()
 
+    dialect: Dialect | None = "chat"
+
     def render(self, request: Request, report: ConversionReport | None = None) -> dict[str, Any]:
         """The body sent upstream: the request in chat form, non-streaming, with
         token-capture fields. Things chat cannot carry are reported, not sent."""
@@ -74,12 +76,31 @@ class OpenAICompatibleModel(Model):
         report = ConversionReport()
         body = self.render(request, report)
         self.last_report = report
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        url = f"{self.base_url}/chat/completions"
-        payload = await post_json(self._client, url, body, headers=headers, retry=self._retry, backend=self.kind)
+        payload = await self._post(body, {})
         # Logprobs captured for the record stay on the Response even when the caller
         # did not ask for them; the gateway decides what the client sees.
         return CHAT.parse_response(payload)
+
+    async def request_raw(self, body: dict[str, Any], *, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """Pass a chat body through: only ``stream`` and the token-capture fields change."""
+        sent = {k: v for k, v in body.items() if k != "stream_options"}
+        sent["stream"] = False
+        if self.model:
+            sent["model"] = self.model
+        capture = token_capture_fields(self.kind, CHAT.parse_request(body))
+        for key, value in capture.items():
+            # The client's own logprobs request wins; capture only adds what is missing.
+            sent.setdefault(key, value)
+            if key == "logprobs" and sent[key] is False:
+                sent[key] = True
+        return await self._post(sent, headers or {})
+
+    async def _post(self, body: dict[str, Any], extra_headers: dict[str, str]) -> dict[str, Any]:
+        headers = dict(extra_headers)
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        url = f"{self.base_url}/chat/completions"
+        return await post_json(self._client, url, body, headers=headers, retry=self._retry, backend=self.kind)
 
     async def aclose(self) -> None:
         if self._owns_client:
