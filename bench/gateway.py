@@ -1,0 +1,221 @@
+"""Gateway overhead: direct-to-backend vs rollyard vs LiteLLM proxy, side by side.
+
+A fast scripted backend on 127.0.0.1 answers a fixed chat completion. At 1, 16 and 64
+concurrent clients, streaming and not, the same requests go (a) straight to it, (b)
+through ``rollyard gateway`` (recording on, SQLite), (c) through LiteLLM's proxy
+(installed by this script into its own venv under bench/.venv-litellm). Reported:
+latency p50/p99, the latency added over direct, throughput, and ratios.
+
+    python bench/gateway.py            # a table
+    python bench/gateway.py --json     # one JSON object
+    python bench/gateway.py --no-litellm --requests 300
+
+Everything runs on 127.0.0.1, bounded in count and time, and stops by itself."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+LITELLM_VENV = HERE / ".venv-litellm"
+CONCURRENCY = (1, 16, 64)
+BODY = {"model": "bench", "messages": [{"role": "user", "content": "What is 6 times 7?"}], "max_tokens": 16}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def ensure_litellm() -> Path:
+    python = LITELLM_VENV / "bin" / "python"
+    if not (LITELLM_VENV / "bin" / "litellm").exists():
+        print("installing litellm[proxy] into bench/.venv-litellm (once)", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(LITELLM_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "litellm[proxy]"], check=True)
+    return LITELLM_VENV / "bin" / "litellm"
+
+
+@dataclass
+class Result:
+    target: str
+    concurrency: int
+    stream: bool
+    p50_ms: float
+    p99_ms: float
+    throughput: float
+    errors: int
+
+
+async def load(url: str, concurrency: int, requests: int, stream: bool, headers: dict[str, str]) -> Result:
+    latencies: list[float] = []
+    errors = 0
+    body = {**BODY, "stream": stream}
+    if stream:
+        body["stream_options"] = {"include_usage": True}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        counter = iter(range(requests))
+
+        async def worker() -> None:
+            nonlocal errors
+            for _ in counter:
+                started = time.perf_counter()
+                try:
+                    if stream:
+                        async with client.stream("POST", url, json=body, headers=headers) as response:
+                            async for _chunk in response.aiter_bytes():
+                                pass
+                            ok = response.status_code == 200
+                    else:
+                        response = await client.post(url, json=body, headers=headers)
+                        ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else float("nan")
+    return Result("", concurrency, stream, p50, p99, len(latencies) / elapsed, errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--requests", type=int, default=600, help="requests per (target, concurrency, mode)")
+    parser.add_argument("--no-litellm", action="store_true", help="skip LiteLLM (no install)")
+    args = parser.parse_args()
+
+    processes: list[subprocess.Popen[bytes]] = []
+    workdir = Path(tempfile.mkdtemp(prefix="rollyard-bench-"))
+    try:
+        backend_port = free_port()
+        backend = subprocess.Popen([sys.executable, str(HERE / "_backend.py"), str(backend_port)])
+        processes.append(backend)
+        backend_url = f"http://127.0.0.1:{backend_port}/v1"
+        wait_http(f"http://127.0.0.1:{backend_port}/", backend)
+
+        targets: dict[str, tuple[str, dict[str, str]]] = {"direct": (f"{backend_url}/chat/completions", {})}
+
+        gateway_port = free_port()
+        gateway = subprocess.Popen(
+            [
+                sys.executable, "-m", "rollyard", "gateway",
+                "--backend", backend_url, "--backend-kind", "openai",
+                "--db", f"sqlite:///{workdir / 'calls.db'}", "--port", str(gateway_port),
+            ],
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        processes.append(gateway)
+        wait_http(f"http://127.0.0.1:{gateway_port}/healthz", gateway)
+        targets["rollyard"] = (f"http://127.0.0.1:{gateway_port}/v1/chat/completions", {})
+
+        if not args.no_litellm:
+            litellm = ensure_litellm()
+            config = workdir / "litellm.yaml"
+            config.write_text(
+                "model_list:\n  - model_name: bench\n    litellm_params:\n      model: openai/bench\n"
+                f"      api_base: {backend_url}\n      api_key: unused\n"
+                "litellm_settings:\n  telemetry: false\n"
+            )
+            lport = free_port()
+            env = {**os.environ, "LITELLM_TELEMETRY": "False", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+            proxy = subprocess.Popen(
+                [str(litellm), "--config", str(config), "--port", str(lport), "--host", "127.0.0.1"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            processes.append(proxy)
+            wait_http(f"http://127.0.0.1:{lport}/health/liveliness", proxy, timeout=180)
+            targets["litellm"] = (f"http://127.0.0.1:{lport}/v1/chat/completions", {"authorization": "Bearer x"})
+
+        results: list[Result] = []
+        for stream in (False, True):
+            for concurrency in CONCURRENCY:
+                for name, (url, headers) in targets.items():
+                    asyncio.run(load(url, concurrency, min(50, args.requests), stream, headers))  # warm up
+                    result = asyncio.run(load(url, concurrency, args.requests, stream, headers))
+                    result.target = name
+                    results.append(result)
+                    print(f"  {name:9} c={concurrency:<3} stream={stream!s:5} done", file=sys.stderr)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+    report(results, as_json=args.json)
+
+
+def report(results: list[Result], *, as_json: bool) -> None:
+    by = {(r.target, r.concurrency, r.stream): r for r in results}
+    summary: dict[str, float | None] = {}
+    for c in CONCURRENCY:
+        direct = by[("direct", c, False)]
+        ours = by[("rollyard", c, False)]
+        summary[f"added_p50_ms_{c}"] = round(ours.p50_ms - direct.p50_ms, 3)
+        summary[f"added_p99_ms_{c}"] = round(ours.p99_ms - direct.p99_ms, 3)
+        summary[f"throughput_ratio_vs_direct_{c}"] = round(ours.throughput / direct.throughput, 3)
+        lite = by.get(("litellm", c, False))
+        summary[f"throughput_ratio_vs_litellm_{c}"] = round(ours.throughput / lite.throughput, 3) if lite else None
+        s_direct, s_ours = by[("direct", c, True)], by[("rollyard", c, True)]
+        summary[f"stream_added_p50_ms_{c}"] = round(s_ours.p50_ms - s_direct.p50_ms, 3)
+        s_lite = by.get(("litellm", c, True))
+        summary[f"stream_throughput_ratio_vs_litellm_{c}"] = (
+            round(s_ours.throughput / s_lite.throughput, 3) if s_lite else None
+        )
+    if as_json:
+        print(json.dumps({**summary, "rows": [r.__dict__ for r in results]}))
+        return
+    print(f"{'target':9} {'conc':>4} {'stream':>6} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}")
+    for r in results:
+        print(
+            f"{r.target:9} {r.concurrency:>4} {r.stream!s:>6} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+            f"{r.throughput:>8.1f} {r.errors:>6}"
+        )
+    print()
+    for key, value in summary.items():
+        print(f"{key:40} {value}")
+
+
+if __name__ == "__main__":
+    main()
