@@ -125,9 +125,9 @@ def build_app(
     async def admin_policy_version(request: HTTPRequest) -> Response:
         body = loads_object(await request.body())
         version = body.get("policy_version", body.get("version"))
-        if not isinstance(version, (str, int)):
-            raise WireError('body must be {"policy_version": "..."}', field="policy_version")
-        state.policy_version = str(version)
+        if version is not None and not isinstance(version, (str, int)):
+            raise WireError('body must be {"policy_version": "..."} (null clears it)', field="policy_version")
+        state.policy_version = None if version is None else str(version)
         return JSONResponse({"policy_version": state.policy_version})
 
     async def metrics(_: HTTPRequest) -> Response:
