@@ -68,7 +68,11 @@ def test_openai_chat_tool_conversation(embedded_gateway: ServedApp, embedded: Em
     messages.append(first.choices[0].message.model_dump(exclude_none=True))
     messages.append({"role": "tool", "tool_call_id": call.id, "content": str(args["a"] * args["b"])})
     with client.chat.completions.stream(
-        model="embedded", messages=messages, tools=tools, tool_choice="none", temperature=0  # type: ignore[arg-type]
+        model="embedded",
+        messages=messages,
+        tools=tools,
+        tool_choice="none",
+        temperature=0,  # type: ignore[arg-type]
     ) as stream:
         second = stream.get_final_completion()
     assert second.choices[0].message.content
@@ -92,7 +96,9 @@ def test_anthropic_tool_conversation(embedded_gateway: ServedApp, embedded: Embe
     (use,) = [b for b in first.content if b.type == "tool_use"]
     messages.append({"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]})
     product = use.input["a"] * use.input["b"]  # type: ignore[index, union-attr]
-    messages.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": str(product)}]})
+    messages.append(
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": str(product)}]}
+    )
     with client.messages.stream(
         model="embedded", max_tokens=64, messages=messages, tools=tools,  # type: ignore[arg-type]
         tool_choice={"type": "none"}, system="You can multiply.", temperature=0,

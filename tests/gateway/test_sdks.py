@@ -120,7 +120,9 @@ def test_anthropic_messages(gateway: ServedApp, stream: bool) -> None:
     messages.append(
         {
             "role": "user",
-            "content": [{"type": "tool_result", "tool_use_id": u.id, "content": [{"type": "text", "text": "fog"}]} for u in uses],  # type: ignore[union-attr]
+            "content": [
+                {"type": "tool_result", "tool_use_id": u.id, "content": [{"type": "text", "text": "fog"}]} for u in uses
+            ],  # type: ignore[union-attr]
         }
     )
     final = client.messages.create(model="claude-x", max_tokens=100, messages=messages, tools=ANTHROPIC_TOOLS)  # type: ignore[arg-type]

@@ -41,7 +41,11 @@ def test_models_and_health(embedded_server: ServedApp) -> None:
 def test_token_ids_detokenize_exactly(embedded_server: ServedApp, embedded: EmbeddedModel) -> None:
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Name a fruit."}]
     completion = client(embedded_server).chat.completions.create(
-        model="embedded", messages=messages, temperature=0, max_tokens=20, logprobs=True  # type: ignore[arg-type]
+        model="embedded",
+        messages=messages,
+        temperature=0,
+        max_tokens=20,
+        logprobs=True,  # type: ignore[arg-type]
     )
     extra = completion.model_extra or {}
     choice = completion.choices[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,7 +38,9 @@ json_value = st.recursive(
 )
 arguments = st.dictionaries(name, json_value, max_size=3).map(json.dumps)
 
-anthropic_thinking = st.builds(ReasoningPart, text=text, signature=st.from_regex(r"[A-Za-z0-9+/]{8,24}", fullmatch=True))
+anthropic_thinking = st.builds(
+    ReasoningPart, text=text, signature=st.from_regex(r"[A-Za-z0-9+/]{8,24}", fullmatch=True)
+)
 redacted = st.builds(ReasoningPart, redacted_data=st.from_regex(r"[A-Za-z0-9+/=]{8,24}", fullmatch=True))
 openai_reasoning = st.builds(
     ReasoningPart,

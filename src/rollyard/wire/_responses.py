@@ -164,13 +164,17 @@ def _parse_tool_choice(choice: str | dict[str, Any], ctx: ParseCtx) -> ToolChoic
         return ToolChoice(choice)  # type: ignore[arg-type]
     kind = req(choice, "type", str, "tool_choice")
     if kind == "function":
-        return ToolChoice("tool", req(choice, "name", str, "tool_choice"), ctx.extra(choice, frozenset({"type", "name"}), "tool_choice"))
+        return ToolChoice(
+            "tool",
+            req(choice, "name", str, "tool_choice"),
+            ctx.extra(choice, frozenset({"type", "name"}), "tool_choice"),
+        )
     # allowed_tools, custom, hosted tools, mcp...: no canonical slot but a mode and a name.
     mode = choice.get("mode") if kind == "allowed_tools" else "tool"
     if mode not in ("auto", "required", "tool"):
         raise MalformedRequestError(f"unknown mode {mode!r}", field="tool_choice.mode")
     name = choice.get("name") if isinstance(choice.get("name"), str) else kind
-    return ToolChoice(mode, None if mode != "tool" else name, {} if ctx.foreign else {"raw": choice})
+    return ToolChoice(mode, name if mode == "tool" else None, {} if ctx.foreign else {"raw": choice})  # type: ignore[arg-type]
 
 
 def _parse_reasoning(obj: dict[str, Any], ctx: ParseCtx) -> ReasoningConfig:
@@ -215,7 +219,7 @@ def render_request(
     """Canonical ``Request`` -> Responses body. Same-dialect renders give the parsed body
     back; foreign fields go to ``_rollyard`` (``lossless``) or are reported and left out."""
     native = request.origin == "responses"
-    rctx = RenderCtx(native, lossless, report, request.origin)
+    rctx = RenderCtx(request.origin, lossless, report, marks=request.origin is not None and not native)
     body: dict[str, Any] = {"model": request.model}
     messages = request.messages
     first = messages[0] if messages else None
@@ -272,7 +276,7 @@ def render_request(
     else:
         if request.logprobs:
             body["include"] = [_LOGPROBS_INCLUDE]
-        if lossless:
+        if lossless and rctx.marks:
             put_ext(body, origin=request.origin, logprobs=request.logprobs)
         rctx.merge(body, request.extra, "")
     return body
@@ -297,15 +301,16 @@ def _render_tools(request: Request, body: dict[str, Any], rctx: RenderCtx) -> li
             elif not rctx.native:
                 tool["strict"] = False  # Responses defaults to strict; the source dialect did not ask for it
                 absent.append("strict")
-            if absent and rctx.lossless:
-                put_ext(tool, absent=absent)
+            rctx.absent(tool, *absent)
             rctx.merge(tool, spec.extra, path)
             tools.append(tool)
-        elif rctx.native and spec.raw is not None:
+        elif (rctx.native or request.origin is None) and spec.raw is not None:
             tools.append(dict(spec.raw))
         elif rctx.lossless:
             carried.append({"at": i, "spec": asdict(spec)})
-            rctx.note(f"{path}: {request.origin} {spec.kind} tool {spec.name!r} has no Responses equivalent; carried in {EXT_KEY}")
+            rctx.note(
+                f"{path}: {request.origin} {spec.kind} tool {spec.name!r} has no Responses equivalent; carried in {EXT_KEY}"
+            )
         else:
             rctx.note(f"{path}: {request.origin} {spec.kind} tool {spec.name!r} has no Responses equivalent; left out")
     if carried:

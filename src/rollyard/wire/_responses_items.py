@@ -365,12 +365,23 @@ class ItemFolder:
 
 @dataclass
 class RenderCtx:
-    """How to render: ``native`` when the canonical extras are Responses fields."""
+    """How to render. Extras are Responses fields only when ``origin == "responses"``
+    (``native``); otherwise the renderer adds the wire defaults a fresh body needs, and
+    ``marks`` says whether to record which of them the canonical object did not have
+    (for a foreign origin, whose parse-back must restore it exactly)."""
 
-    native: bool
+    origin: str | None
     lossless: bool
     report: ConversionReport | None
-    origin: str | None = None
+    marks: bool = False
+
+    @property
+    def native(self) -> bool:
+        return self.origin == "responses"
+
+    def absent(self, out: dict[str, Any], *names: str) -> None:
+        if self.marks and self.lossless and names:
+            put_ext(out, absent=list(names))
 
     def note(self, message: str) -> None:
         if self.report is not None:
@@ -385,7 +396,9 @@ class RenderCtx:
         else:
             self.note(f"{path}: {what} has no Responses equivalent; left out")
 
-    def merge(self, out: dict[str, Any], extra: dict[str, Any], path: str, reserved: frozenset[str] = frozenset()) -> None:
+    def merge(
+        self, out: dict[str, Any], extra: dict[str, Any], path: str, reserved: frozenset[str] = frozenset()
+    ) -> None:
         """Own extras back in place (canonical values win), or a foreign dialect's carried."""
         own = {k: v for k, v in extra.items() if k not in reserved}
         if not own:
@@ -413,10 +426,8 @@ def render_text(part: TextPart, role: str, rctx: RenderCtx, path: str, *, output
     default = "output_text" if role == "assistant" else "input_text"
     kind = part.extra.get(PART_TYPE, default) if rctx.native else default
     out: dict[str, Any] = {"type": kind, ("refusal" if kind == "refusal" else "text"): part.text}
-    if kind == "output_text" and not rctx.native:
-        out["annotations"] = []
-        if output:
-            out["logprobs"] = []
+    if kind == "output_text" and output and not rctx.native:
+        out["annotations"], out["logprobs"] = [], []
     rctx.merge(out, part.extra, path, PART_RESERVED)
     return out
 
@@ -500,11 +511,12 @@ def render_reasoning(part: ReasoningPart, rctx: RenderCtx, path: str) -> dict[st
             out["summary"] = [{"type": "summary_text", "text": s} for s in part.summary]
     elif not rctx.native:
         out["summary"] = []  # required on the wire
-        if rctx.lossless:
-            put_ext(out, absent=["summary"])
+        rctx.absent(out, "summary")
     if part.text is not None:
         verbatim = part.extra.get("content") if rctx.native else None
-        joined = "".join(str(e.get("text")) for e in verbatim if isinstance(e, dict)) if isinstance(verbatim, list) else None
+        joined = (
+            "".join(str(e.get("text")) for e in verbatim if isinstance(e, dict)) if isinstance(verbatim, list) else None
+        )
         if joined == part.text:
             out["content"] = verbatim
         else:
@@ -606,7 +618,9 @@ def render_assistant(
     form: ContentForm = "string" if message_items and isinstance(message_items[0]["content"], str) else "parts"
     if not items and not output:
         # An empty assistant turn still needs an item to stay a turn.
-        items.append({"type": "message", "role": "assistant", "content": "" if message.content_form == "string" else []})
+        items.append(
+            {"type": "message", "role": "assistant", "content": "" if message.content_form == "string" else []}
+        )
         form = message.content_form
     first = items[0] if items else None
     _apply_message_ext(message, first, rctx, path, form=form, new=new, id_placed=first_used)
