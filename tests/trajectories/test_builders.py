@@ -153,6 +153,7 @@ def test_missing_ids_are_left_out_and_counted_and_parse_failures_get_reward_0() 
     failed = call([7, 7], [8, 2], session="other", parse_failed=True)
     result = PrefixMergeBuilder().build([*calls, no_ids, failed])
     assert result.stats.excluded_no_ids == 1 and result.stats.tool_call_parse_failures == 1
+    assert result.stats.breaks == {"ids_missing": 1}
     other = next(s for s in result.samples if s.session_id == "other")
     assert other.reward == 0.0 and other.metadata["tool_call_parse_failed"] is True
 

@@ -7,6 +7,7 @@ import typer
 from ._demo import demo
 from ._gateway import gateway
 from ._model import model_cli
+from ._trajectories import trajectories_cli
 
 app = typer.Typer(
     name="rollyard",
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.command(help=demo.__doc__)(demo)
 app.command(help=gateway.__doc__)(gateway)
 app.add_typer(model_cli, name="model")
+app.add_typer(trajectories_cli, name="trajectories")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from ._calls import TokenCall
 
 BreakCause: TypeAlias = Literal[
+    "ids_missing",  # a call without engine ids: left out, its tokens only context for later calls
     "history_rewritten",  # the prompt does not even start with the earlier prompt (compaction, trimming)
     "completion_retokenized",  # it starts with the earlier prompt, but the completion came back as other ids
     "reasoning_stripped",  # same, and the earlier completion held reasoning the template dropped
@@ -199,6 +200,9 @@ class PrefixMergeBuilder(Builder):
     def build(self, calls: Iterable[TokenCall]) -> BuildResult:
         stats = BuildStats(self.name)
         admitted = self._admit(calls, stats)
+        if stats.excluded_no_ids:
+            # Such a call's sampled tokens reach later prompts only as context (mask 0).
+            stats.breaks["ids_missing"] = stats.excluded_no_ids
         by_session: dict[str, list[TokenCall]] = defaultdict(list)
         for call in admitted:
             by_session[call.session_id].append(call)
