@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from rollyard.gateway import GatewayConfig, build_app
 from rollyard.models import EmbeddedModel
-from tests.servers import ServedApp, serve_app
+from tests.servers import ADMIN_KEY, ServedApp, serve_app
 
 
 @pytest.fixture(scope="session")
@@ -24,4 +25,12 @@ def embedded_server(embedded: EmbeddedModel) -> Iterator[ServedApp]:
     from rollyard.models import model_app
 
     with serve_app(model_app(embedded)) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def embedded_gateway(embedded: EmbeddedModel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    db = tmp_path_factory.mktemp("gw-embedded") / "calls.db"
+    config = GatewayConfig(db=f"sqlite:///{db}", admin_key=ADMIN_KEY)
+    with serve_app(build_app(config, embedded=embedded)) as served:
         yield served

@@ -12,6 +12,9 @@ from typing import Any
 
 import uvicorn
 
+ADMIN_KEY = "admin-secret"
+"""The admin key every test gateway is started with."""
+
 
 @dataclass(frozen=True)
 class ServedApp:

@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 
 from rollyard.gateway import BackendConfig, GatewayConfig, build_app
-from rollyard.models import EmbeddedModel, ScriptedCall, ScriptedModel, model_app
+from rollyard.models import ScriptedCall, ScriptedModel, model_app
 from rollyard.wire import Request, ToolResultPart
-from tests.servers import ServedApp, serve_app
-
-ADMIN_KEY = "admin-secret"
+from tests.servers import ADMIN_KEY, ServedApp, serve_app
 
 
 def scripted_reply(request: Request) -> str | list[ScriptedCall]:
@@ -53,14 +51,6 @@ def gateway(
 ) -> Iterator[ServedApp]:
     db = tmp_path_factory.mktemp("gw") / "calls.db"
     with serve_app(build_app(gateway_config(db, scripted_backend[1].url))) as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def embedded_gateway(embedded: EmbeddedModel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
-    db = tmp_path_factory.mktemp("gw-embedded") / "calls.db"
-    config = GatewayConfig(db=f"sqlite:///{db}", admin_key=ADMIN_KEY)
-    with serve_app(build_app(config, embedded=embedded)) as served:
         yield served
 
 
