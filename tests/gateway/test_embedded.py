@@ -13,7 +13,7 @@ import pytest
 from rollyard.gateway._quirks import prepare_for_backend
 from rollyard.models import EmbeddedModel
 from rollyard.wire import ConversionReport, Request, codec
-from tests.gateway.conftest import admin_calls, session
+from tests.gateway.helpers import admin_calls, session
 from tests.servers import ServedApp
 
 pytestmark = pytest.mark.embedded

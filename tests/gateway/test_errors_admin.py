@@ -12,7 +12,7 @@ import pytest
 
 from rollyard.gateway import BackendConfig, GatewayConfig, build_app, resolve_session
 from rollyard.models import ScriptedModel
-from tests.gateway.conftest import ADMIN_KEY, admin_calls, gateway_config, session
+from tests.gateway.helpers import ADMIN_KEY, admin_calls, gateway_config, session
 from tests.servers import ServedApp, serve_app
 
 ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}

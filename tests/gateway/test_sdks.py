@@ -10,7 +10,7 @@ import anthropic
 import openai
 import pytest
 
-from tests.gateway.conftest import admin_calls, session
+from tests.gateway.helpers import admin_calls, session
 from tests.servers import ServedApp
 
 CHAT_TOOLS = [
