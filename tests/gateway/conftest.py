@@ -14,18 +14,10 @@ from tests.servers import ServedApp, serve_app
 
 @pytest.fixture(scope="module")
 def scripted_backend() -> Iterator[tuple[ScriptedModel, ServedApp]]:
+    """The scripted double behind a real OpenAI-compatible HTTP server."""
     model = ScriptedModel(scripted_reply, name="scripted")
     with serve_app(model_app(model)) as served:
         yield model, served
-
-
-def gateway_config(db: Path, backend_url: str, **overrides: object) -> GatewayConfig:
-    return GatewayConfig(
-        db=f"sqlite:///{db}",
-        admin_key=ADMIN_KEY,
-        backends=[BackendConfig(name="scripted", kind="openai", url=f"{backend_url}/v1", max_retries=0)],
-        **overrides,  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture(scope="module")

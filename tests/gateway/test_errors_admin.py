@@ -12,8 +12,8 @@ import pytest
 
 from rollyard.gateway import BackendConfig, GatewayConfig, build_app, resolve_session
 from rollyard.models import ScriptedModel
-from tests.gateway.helpers import ADMIN_KEY, admin_calls, gateway_config, session
-from tests.servers import ServedApp, serve_app
+from tests.gateway.helpers import admin_calls, gateway_config, session
+from tests.servers import ADMIN_KEY, ServedApp, serve_app
 
 ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
 CHAT_OK = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
