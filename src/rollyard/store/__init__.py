@@ -1,8 +1,10 @@
 """Durable ``CallRecord`` storage: SQLite (WAL, group commit) by default, Postgres by URL."""
 
 from ._base import Store, default_db_path, open_store
+from ._postgres import PostgresStore
 from ._records import ApiDialect, CallRecord, CallStatus, CallTimings, SessionSummary, TokenSourceName, new_call_id
-from ._sqlite import MIGRATIONS, SQLiteStore
+from ._schema import MIGRATIONS
+from ._sqlite import SQLiteStore
 
 __all__ = [
     "MIGRATIONS",
@@ -10,6 +12,7 @@ __all__ = [
     "CallRecord",
     "CallStatus",
     "CallTimings",
+    "PostgresStore",
     "SQLiteStore",
     "SessionSummary",
     "Store",

@@ -51,5 +51,7 @@ def open_store(url: str | None = None) -> Store:
     if url.startswith("sqlite://"):
         return SQLiteStore(Path(url.removeprefix("sqlite://")))
     if url.startswith(("postgresql://", "postgres://")):
-        raise ValueError("postgresql:// stores are not implemented yet; use sqlite:///path")
+        from ._postgres import PostgresStore
+
+        return PostgresStore(url)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://...")

@@ -1,14 +1,13 @@
-"""SQLite store: WAL mode, one writer thread with group commit.
+"""SQLite store: WAL mode, ``synchronous=FULL``, group commit.
 
-Every ``append`` waits until its record's transaction is committed with
-``synchronous=FULL`` (so it survives a kill -9 or power loss); concurrent appends are
-committed together in one transaction, which is what keeps recording cheap under load."""
+Every ``append`` waits until its record's transaction is committed (so it survives a
+kill -9 or power loss); concurrent appends are committed together in one transaction,
+which is what keeps recording cheap under load."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import queue
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -17,39 +16,8 @@ from typing import Any
 
 from ._base import Store
 from ._records import CallRecord, SessionSummary
-
-# Each entry migrates the schema from version i to i + 1; never edit a shipped one.
-MIGRATIONS: Sequence[str] = (
-    """
-    CREATE TABLE calls (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        session_id TEXT NOT NULL,
-        parent_session_id TEXT,
-        harness TEXT,
-        api TEXT NOT NULL,
-        status TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        prompt_tokens INTEGER NOT NULL DEFAULT 0,
-        completion_tokens INTEGER NOT NULL DEFAULT 0,
-        record TEXT NOT NULL
-    );
-    CREATE INDEX calls_by_session ON calls (session_id, seq);
-    """,
-)
-
-_BATCH_MAX = 256
-
-
-def _tokens(record: CallRecord) -> tuple[int, int]:
-    usage = record.usage or {}
-    prompt = len(record.prompt_token_ids) if record.prompt_token_ids is not None else int(usage.get("input_tokens", 0))
-    completion = (
-        len(record.completion_token_ids)
-        if record.completion_token_ids is not None
-        else int(usage.get("output_tokens", 0))
-    )
-    return prompt, completion
+from ._schema import INSERT_COLUMNS, MIGRATIONS, SESSIONS_QUERY, row_values
+from ._writer import GroupCommitWriter
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -70,9 +38,8 @@ def migrate(connection: sqlite3.Connection) -> int:
     for index in range(version, len(MIGRATIONS)):
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for statement in MIGRATIONS[index].split(";"):
-                if statement.strip():
-                    connection.execute(statement)
+            for statement in MIGRATIONS[index]["sqlite"]:
+                connection.execute(statement)
             connection.execute("UPDATE schema_version SET version = ?", (index + 1,))
             connection.execute("COMMIT")
         except BaseException:
@@ -87,73 +54,28 @@ class SQLiteStore(Store):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = _connect(self.path)
-        migrate(self._writer)
+        self._writer_connection = _connect(self.path)
+        migrate(self._writer_connection)
         self._reader = _connect(self.path)
         self._read_lock = threading.Lock()
-        self._queue: queue.SimpleQueue[tuple[CallRecord, asyncio.AbstractEventLoop, asyncio.Future[None]] | None]
-        self._queue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._write_loop, name="rollyard-sqlite-writer", daemon=True)
-        self._thread.start()
-        self._closed = False
+        self._writer = GroupCommitWriter(self._commit, "rollyard-sqlite-writer")
 
-    # ---- writing ----
+    def _commit(self, records: list[CallRecord]) -> None:
+        connection = self._writer_connection
+        placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(
+                f"INSERT INTO calls ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})",
+                [row_values(r) for r in records],
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
 
     async def append(self, record: CallRecord) -> None:
-        if self._closed:
-            raise RuntimeError("store is closed")
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._queue.put((record, loop, done))
-        await done
-
-    def _write_loop(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            batch = [item]
-            while len(batch) < _BATCH_MAX:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)  # finish this batch, then stop
-                    break
-                batch.append(more)
-            error: BaseException | None = None
-            try:
-                self._writer.execute("BEGIN IMMEDIATE")
-                self._writer.executemany(
-                    "INSERT INTO calls (id, session_id, parent_session_id, harness, api, status, created_at,"
-                    " prompt_tokens, completion_tokens, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            r.id,
-                            r.session_id,
-                            r.parent_session_id,
-                            r.harness,
-                            r.api,
-                            r.status,
-                            r.created_at,
-                            *_tokens(r),
-                            r.dumps(),
-                        )
-                        for r, _, _ in batch
-                    ],
-                )
-                self._writer.execute("COMMIT")
-            except BaseException as exc:  # report to every waiter; never lose silently
-                error = exc
-                try:
-                    self._writer.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-            for _, loop, future in batch:
-                loop.call_soon_threadsafe(_settle, future, error)
-
-    # ---- reading ----
+        await self._writer.submit(record)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._read_lock:
@@ -177,12 +99,7 @@ class SQLiteStore(Store):
         return [CallRecord.from_json(json.loads(row[0])) for row in rows]
 
     async def sessions(self) -> list[SessionSummary]:
-        rows = await asyncio.to_thread(
-            self._query,
-            "SELECT session_id, MAX(parent_session_id), MAX(harness), COUNT(*),"
-            " SUM(status = 'error'), MIN(created_at), MAX(created_at), SUM(prompt_tokens), SUM(completion_tokens)"
-            " FROM calls GROUP BY session_id ORDER BY MIN(seq)",
-        )
+        rows = await asyncio.to_thread(self._query, SESSIONS_QUERY)
         return [SessionSummary(*row) for row in rows]
 
     async def count(self) -> int:
@@ -190,19 +107,8 @@ class SQLiteStore(Store):
         return int(rows[0][0])
 
     async def aclose(self) -> None:
-        if self._closed:
+        if self._writer.closed:
             return
-        self._closed = True
-        self._queue.put(None)
-        await asyncio.to_thread(self._thread.join)
-        self._writer.close()
+        await self._writer.close()
+        self._writer_connection.close()
         self._reader.close()
-
-
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
