@@ -1,5 +1,6 @@
-"""OpenAI Responses (``POST /v1/responses``) codec: requests and errors here, items in
-``_responses_items``, response bodies and streams in ``_responses_stream``.
+"""OpenAI Responses (``POST /v1/responses``) codec: requests and errors here; items in
+``_responses_items`` (parse) and ``_responses_render``, response bodies in
+``_responses_output``, streams in ``_responses_stream``.
 
 A Responses request is ``instructions`` (a leading canonical system message flagged
 ``extra["instructions"]``) plus ``input`` (a bare string, or items). Codex sends its base
@@ -25,8 +26,10 @@ from ._canonical import (
 from ._codec import Codec
 from ._errors import MalformedRequestError, WireError
 from ._fields import EXT_KEY, as_object, opt, put_ext, req
-from ._responses_items import ItemFolder, ParseCtx, RenderCtx, join, render_messages
-from ._responses_stream import decode_stream, encode_stream, parse_response, render_response
+from ._responses_items import ItemFolder, ParseCtx, join
+from ._responses_output import parse_response, render_response
+from ._responses_render import RenderCtx, render_messages
+from ._responses_stream import decode_stream, encode_stream
 
 _TOP_KNOWN = frozenset(
     {
@@ -197,7 +200,9 @@ def _read_top_ext(request: Request, ext: dict[str, Any], ctx: ParseCtx) -> None:
             request.tool_choice.extra = dict(opt(ext, "tool_choice_extra", dict, path) or {})
     stop = opt(ext, "stop", list, path)
     if stop is not None:
-        request.stop = [s if isinstance(s, str) else str(s) for s in stop]
+        if not all(isinstance(s, str) for s in stop):
+            raise MalformedRequestError("stop sequences must be strings", field=f"{path}.stop")
+        request.stop = list(stop)
     request.stream_include_usage = opt(ext, "stream_include_usage", bool, path)
     for n, entry in enumerate(opt(ext, "tools", list, path) or []):
         entry_path = f"{path}.tools[{n}]"
@@ -306,13 +311,11 @@ def _render_tools(request: Request, body: dict[str, Any], rctx: RenderCtx) -> li
             tools.append(tool)
         elif (rctx.native or request.origin is None) and spec.raw is not None:
             tools.append(dict(spec.raw))
-        elif rctx.lossless:
-            carried.append({"at": i, "spec": asdict(spec)})
-            rctx.note(
-                f"{path}: {request.origin} {spec.kind} tool {spec.name!r} has no Responses equivalent; carried in {EXT_KEY}"
-            )
         else:
-            rctx.note(f"{path}: {request.origin} {spec.kind} tool {spec.name!r} has no Responses equivalent; left out")
+            what = f"{path}: {request.origin} {spec.kind} tool {spec.name!r} has no Responses equivalent"
+            if rctx.lossless:
+                carried.append({"at": i, "spec": asdict(spec)})
+            rctx.note(f"{what}; carried in {EXT_KEY}" if rctx.lossless else f"{what}; left out")
     if carried:
         put_ext(body, tools=carried)
     return tools
@@ -323,7 +326,8 @@ def _render_tool_choice(choice: ToolChoice, body: dict[str, Any], rctx: RenderCt
     if isinstance(raw, dict):
         return raw
     if choice.extra and not rctx.native:
-        rctx.carry(body, "tool_choice", f"{rctx.origin} tool_choice field(s)", tool_choice_extra=choice.extra)
+        keys = ", ".join(sorted(choice.extra))
+        rctx.carry(body, "tool_choice", f"{rctx.origin} tool_choice field(s) {keys}", tool_choice_extra=choice.extra)
     if choice.mode == "tool":
         out: dict[str, Any] = {"type": "function", "name": choice.name or ""}
         if rctx.native:
