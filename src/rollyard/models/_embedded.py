@@ -137,7 +137,8 @@ class EmbeddedModel(Model):
         self._seed = seed
         self._llama: Any = None
         self._load_lock = threading.Lock()
-        self._lock = asyncio.Lock()
+        # A thread lock, not an asyncio one: one engine may serve several event loops.
+        self._lock = threading.Lock()
         self._ids = itertools.count(1)
         # Sampled ids of recent assistant turns by their text: a later prompt reuses
         # them, so it extends the earlier prompt + completion exactly even where the
@@ -304,9 +305,12 @@ class EmbeddedModel(Model):
     # ---- Model interface ----
 
     async def request(self, request: Request) -> Response:
-        async with self._lock:
-            result = await asyncio.to_thread(self.generate, request)
+        result = await asyncio.to_thread(self._generate_locked, request)
         return self.to_response(request, result)
+
+    def _generate_locked(self, request: Request) -> EngineResult:
+        with self._lock:
+            return self.generate(request)
 
     def to_response(self, request: Request, result: EngineResult) -> Response:
         """Canonical response for an engine result: text and tool calls parsed from
