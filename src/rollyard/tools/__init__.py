@@ -1,6 +1,18 @@
 """Tools from Python callables with type hints, composable toolsets, MCP toolsets."""
 
-from ._tool import Tool, ToolResult, ToolStatus, parse_docstring, tool
+from ._mcp import MCPError, MCPToolset
+from ._tool import PassThroughArguments, Tool, ToolResult, ToolStatus, parse_docstring, tool
 from ._toolset import Toolset, combine
 
-__all__ = ["Tool", "ToolResult", "ToolStatus", "Toolset", "combine", "parse_docstring", "tool"]
+__all__ = [
+    "MCPError",
+    "MCPToolset",
+    "PassThroughArguments",
+    "Tool",
+    "ToolResult",
+    "ToolStatus",
+    "Toolset",
+    "combine",
+    "parse_docstring",
+    "tool",
+]

@@ -87,9 +87,7 @@ def _arguments_model(function: Callable[..., Any], name: str, descriptions: dict
         annotation = hints.get(parameter.name, Any)
         default = ... if parameter.default is inspect.Parameter.empty else parameter.default
         fields[parameter.name] = (annotation, Field(default, description=descriptions.get(parameter.name)))
-    model: type[BaseModel] = create_model(
-        f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
-    )
+    model: type[BaseModel] = create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
     return model
 
 
@@ -117,6 +115,9 @@ class Tool:
     """Extra attempts after an exception (not after invalid arguments or a timeout)."""
     requires_approval: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
+    json_schema: dict[str, Any] | None = None
+    """A schema given as is (MCP tools): arguments then pass through unvalidated here,
+    and the tool's own server validates them."""
 
     @classmethod
     def from_function(
@@ -144,6 +145,8 @@ class Tool:
     @property
     def parameters(self) -> dict[str, Any]:
         """The JSON schema of the arguments, as models are offered it."""
+        if self.json_schema is not None:
+            return self.json_schema
         schema = self.arguments_model.model_json_schema()
         schema.pop("title", None)
         for prop in schema.get("properties", {}).values():
@@ -168,7 +171,7 @@ class Tool:
             validated = self.validate(parsed)
         except (ValueError, ValidationError) as exc:
             return ToolResult(call_id, self.name, "invalid_arguments", f"invalid arguments for {self.name}: {exc}")
-        kwargs = {k: getattr(validated, k) for k in type(validated).model_fields}
+        kwargs = {k: getattr(validated, k) for k in type(validated).model_fields} | (validated.model_extra or {})
         attempt = 0
         while True:
             attempt += 1
@@ -226,3 +229,9 @@ def tool(
 
 
 AsyncToolFunction: TypeAlias = Callable[..., Awaitable[Any]]
+
+
+class PassThroughArguments(BaseModel):
+    """Arguments model of tools whose schema is given as is: accepts any object."""
+
+    model_config = ConfigDict(extra="allow")
