@@ -1,0 +1,109 @@
+"""Canonical objects <-> plain JSON, exactly. Used to carry a foreign-dialect message
+(or request settings) whole inside the ``_rollyard`` extension of a lossless render,
+so a conversion back restores it bit for bit."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ._canonical import (
+    ImagePart,
+    Message,
+    Part,
+    ReasoningConfig,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolChoice,
+    ToolResultPart,
+    ToolSpec,
+)
+from ._errors import MalformedRequestError
+
+_PART_TYPES: dict[str, type[Any]] = {
+    "text": TextPart,
+    "image": ImagePart,
+    "reasoning": ReasoningPart,
+    "tool_call": ToolCallPart,
+    "tool_result": ToolResultPart,
+}
+_TAG_OF = {cls: tag for tag, cls in _PART_TYPES.items()}
+
+
+def part_to_json(part: Part) -> dict[str, Any]:
+    data = {f.name: getattr(part, f.name) for f in dataclasses.fields(part)}
+    if isinstance(part, ToolResultPart):
+        data["content"] = [part_to_json(p) for p in part.content]
+    data["~t"] = _TAG_OF[type(part)]
+    return data
+
+
+def part_from_json(data: dict[str, Any], path: str) -> Part:
+    if not isinstance(data, dict) or data.get("~t") not in _PART_TYPES:
+        raise MalformedRequestError("not a carried canonical part", field=path)
+    values = {k: v for k, v in data.items() if k != "~t"}
+    cls = _PART_TYPES[data["~t"]]
+    try:
+        if cls is ToolResultPart:
+            values["content"] = [part_from_json(p, f"{path}.content[{i}]") for i, p in enumerate(values["content"])]
+        if cls is ReasoningPart and values.get("summary") is not None:
+            values["summary"] = list(values["summary"])
+        part: Part = cls(**values)
+    except (TypeError, KeyError) as exc:
+        raise MalformedRequestError(f"not a carried canonical part ({exc})", field=path) from None
+    return part
+
+
+def message_to_json(message: Message) -> dict[str, Any]:
+    return {
+        "role": message.role,
+        "parts": [part_to_json(p) for p in message.parts],
+        "content_form": message.content_form,
+        "name": message.name,
+        "id": message.id,
+        "extra": message.extra,
+    }
+
+
+def message_from_json(data: Any, path: str) -> Message:
+    if not isinstance(data, dict) or not isinstance(data.get("parts"), list):
+        raise MalformedRequestError("not a carried canonical message", field=path)
+    try:
+        return Message(
+            role=data["role"],
+            parts=[part_from_json(p, f"{path}.parts[{i}]") for i, p in enumerate(data["parts"])],
+            content_form=data.get("content_form", "parts"),
+            name=data.get("name"),
+            id=data.get("id"),
+            extra=dict(data.get("extra") or {}),
+        )
+    except KeyError as exc:
+        raise MalformedRequestError(f"not a carried canonical message ({exc})", field=path) from None
+
+
+def tool_to_json(spec: ToolSpec) -> dict[str, Any]:
+    return dataclasses.asdict(spec)
+
+
+def tool_from_json(data: Any, path: str) -> ToolSpec:
+    try:
+        return ToolSpec(**data)
+    except TypeError as exc:
+        raise MalformedRequestError(f"not a carried tool ({exc})", field=path) from None
+
+
+def choice_to_json(choice: ToolChoice | None) -> dict[str, Any] | None:
+    return None if choice is None else dataclasses.asdict(choice)
+
+
+def choice_from_json(data: Any) -> ToolChoice | None:
+    return None if not isinstance(data, dict) else ToolChoice(**data)
+
+
+def reasoning_to_json(config: ReasoningConfig | None) -> dict[str, Any] | None:
+    return None if config is None else dataclasses.asdict(config)
+
+
+def reasoning_from_json(data: Any) -> ReasoningConfig | None:
+    return None if not isinstance(data, dict) else ReasoningConfig(**data)
