@@ -78,7 +78,12 @@ class RenderCtx:
             for key, value in own.items():
                 out.setdefault(key, value)
         else:
-            self.carry(out, path, f"{self.origin} field(s) {', '.join(sorted(own))}", extra=own)
+            # Keys starting with "~" are another codec's shape bookkeeping, not fields.
+            named = sorted(k for k in own if not k.startswith("~"))
+            if named:
+                self.carry(out, path, f"{self.origin} field(s) {', '.join(named)}", extra=own)
+            elif self.lossless:
+                put_ext(out, extra=own)
 
 
 def opaque_entries(extra: dict[str, Any], key: str, native: bool) -> list[tuple[int, dict[str, Any]]]:
@@ -223,8 +228,9 @@ def _apply_message_ext(
         rctx.note(f"{path}: message name has no Responses equivalent; {outcome}")
         mext["name"] = message.name
     if message.extra and not rctx.native:
-        keys = ", ".join(sorted(message.extra))
-        rctx.note(f"{path}: {rctx.origin} message field(s) {keys} have no Responses equivalent; {outcome}")
+        keys = ", ".join(sorted(k for k in message.extra if not k.startswith("~")))
+        if keys:
+            rctx.note(f"{path}: {rctx.origin} message field(s) {keys} have no Responses equivalent; {outcome}")
         mext["extra"] = message.extra
     if message.id is not None and not id_placed:
         rctx.note(f"{path}: message id has no Responses item to sit on; {outcome}")
