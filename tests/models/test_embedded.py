@@ -120,6 +120,8 @@ def test_multi_turn_prompts_extend_prompt_plus_completion(embedded: EmbeddedMode
         response = asyncio.run(embedded.request(request))
         assert response.prompt_token_ids is not None and response.completion_token_ids is not None
         assert response.prompt_token_ids[: len(chain)] == chain, f"turn {turn} broke the prefix"
+        # The ids are exactly the rendered prompt: no token doubled or lost at turn seams.
+        assert embedded.detokenize(response.prompt_token_ids) == embedded.render_prompt(request)[0]
         chain = response.prompt_token_ids + response.completion_token_ids
         messages.append(response.message)
         for call in response.message.tool_calls:

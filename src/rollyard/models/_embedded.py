@@ -275,7 +275,8 @@ class EmbeddedModel(Model):
         for s in stop:
             if finish == "stop_sequence" and text.endswith(s):
                 text = text[: -len(s)]
-        self._remember(text, completion if finish == "stop" else body_ids)
+        # Without the end token: the template frame after the turn supplies it.
+        self._remember(text, body_ids)
         total = time.perf_counter() - started
         return EngineResult(
             prompt_ids=prompt_ids,
