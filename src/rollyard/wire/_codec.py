@@ -56,4 +56,3 @@ class Codec:
     ) -> dict[str, Any]:
         """Parse ``body`` in this dialect and render it in ``target``'s."""
         return target.render_request(self.parse_request(body), lossless=lossless, report=report)
-
