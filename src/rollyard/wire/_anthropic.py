@@ -34,6 +34,7 @@ from ._serialize import (
     message_to_json,
     reasoning_from_json,
     reasoning_to_json,
+    same_messages,
     tool_from_json,
     tool_to_json,
 )
@@ -172,20 +173,37 @@ def parse_request(body: dict[str, Any]) -> Request:
             )
         except (TypeError, KeyError) as exc:
             raise MalformedRequestError(f"malformed extension ({exc})", field=EXT_KEY) from None
+    for message in request.messages:
+        carried = message.extra.pop("~carried", False)
+        if request.origin != "anthropic" and not carried:
+            # Anthropic bookkeeping means nothing to the request's own dialect.
+            message.extra = {k: v for k, v in message.extra.items() if not k.startswith("~")}
+            for part in message.parts:
+                part.extra = {k: v for k, v in part.extra.items() if not k.startswith("~")}
     return request
 
 
 # ---- rendering ----
 
 
+def _native_is_exact(group: list[Message], rendered: dict[str, Any]) -> bool:
+    try:
+        back = parse_message(rendered, 0)
+    except WireError:
+        return False
+    return same_messages(group, back)
+
+
 def _groups(messages: list[Message], own: bool) -> list[list[Message]]:
     groups: list[list[Message]] = []
     for message in messages:
         previous = groups[-1] if groups else None
-        if own:
-            gid = message.extra.get("~group")
-            if previous is not None and gid is not None and previous[0].extra.get("~group") == gid:
-                previous.append(message)
+        gid = message.extra.get("~group") if own else None
+        gid_previous = previous[0].extra.get("~group") if own and previous is not None else None
+        if gid is not None and gid_previous is not None:
+            # Split from one Anthropic message: merged back by their shared id.
+            if gid == gid_previous:
+                previous.append(message)  # type: ignore[union-attr]
                 continue
         elif previous is not None and previous[-1].role == "tool" and message.role in ("tool", "user"):
             if not (message.role == "user" and any(m.role == "user" for m in previous)):
@@ -293,7 +311,9 @@ def render_request(
     messages = list(request.messages)
     lead: list[Message] = []
     if own:
-        if messages and messages[0].extra.get("~anthropic_system"):
+        # The top-level system (a system message in ``messages`` carries a ~group).
+        first = messages[0] if messages else None
+        if first is not None and first.role in ("system", "developer") and "~group" not in first.extra:
             lead = [messages.pop(0)]
     else:
         while messages and messages[0].role in ("system", "developer"):
@@ -311,14 +331,17 @@ def render_request(
                 body["system"] = [{"type": "text", "text": p.text, **own_extra(p.extra)} for p in texts]
         else:
             body["system"] = _system_blocks(lead)
-            if carry:
+            system_back = _parse_system(body["system"])
+            if lossless and not (system_back is not None and same_messages(lead, [system_back])):
                 put_ext(body, system_messages=[message_to_json(m) for m in lead])
             if any(m.role == "developer" for m in lead) and not lossless:
                 report.warn("developer messages became the Anthropic system prompt")
-    rendered = [
-        render_group(group, native=own, lossless=lossless, carry=carry, report=report)
-        for group in _groups(messages, own)
-    ]
+    rendered = []
+    for group in _groups(messages, own):
+        out = render_group(group, native=own, lossless=lossless, carry=False, report=report)
+        if lossless and not _native_is_exact(group, out):
+            put_ext(out, messages=[message_to_json(m) for m in group])
+        rendered.append(out)
     if not lossless:
         rendered = _fix_orphans(rendered, report)
     body["messages"] = rendered

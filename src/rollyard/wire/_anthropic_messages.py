@@ -102,10 +102,13 @@ def parse_block(block: Any, path: str, role: str, error: type[WireError]) -> Par
         case "image":
             return _parse_image(block, path, error)
         case "thinking" if role == "assistant":
+            extra = rest("thinking", "signature")
+            if "signature" not in block:
+                extra["~no_signature"] = True
             return ReasoningPart(
                 text=req(block, "thinking", str, path, error),
                 signature=opt(block, "signature", str, path, error),
-                extra=rest("thinking", "signature"),
+                extra=extra,
             )
         case "redacted_thinking" if role == "assistant":
             return ReasoningPart(redacted_data=req(block, "data", str, path, error), extra=rest("data"))
@@ -159,6 +162,8 @@ def parse_message(obj: Any, index: int, *, error: type[WireError] = MalformedReq
     if isinstance(carried, list):
         restored = [message_from_json(m, f"{path}.{EXT_KEY}.messages[{i}]") for i, m in enumerate(carried)]
         if "".join(m.text for m in restored) == "".join(m.text for m in native):
+            for m in restored:
+                m.extra["~carried"] = True
             return restored
     return native
 
@@ -226,7 +231,7 @@ def _render_part(part: Part, native: bool, lossless: bool, report: ConversionRep
                 report.warn("reasoning without an Anthropic signature was left out (Anthropic rejects it)")
                 return None
             block: dict[str, Any] = {"type": "thinking", "thinking": part.text or "", "signature": part.signature or ""}
-            if native and part.signature is None:
+            if native and part.extra.get("~no_signature"):
                 block.pop("signature")
             return {**block, **extra}
         case ToolCallPart():

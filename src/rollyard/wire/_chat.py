@@ -13,7 +13,7 @@ import dataclasses
 from typing import Any
 
 from ._canonical import DIALECTS, ConversionReport, Message, ReasoningConfig, Request, ToolChoice, ToolSpec
-from ._chat_messages import own_extra, parse_message, render_message
+from ._chat_messages import own_extra, parse_message, parse_message_ex, render_message
 from ._chat_response import parse_response, render_response
 from ._chat_stream import decode_stream, encode_stream
 from ._codec import Codec
@@ -25,8 +25,10 @@ from ._serialize import (
     message_to_json,
     reasoning_from_json,
     reasoning_to_json,
+    same_messages,
     tool_from_json,
     tool_to_json,
+    without_bookkeeping,
 )
 
 _TOP_KNOWN = frozenset(
@@ -114,14 +116,16 @@ def parse_request(body: dict[str, Any]) -> Request:
     model = req(body, "model", str, "")
     raw_messages = req(body, "messages", list, "")
     messages: list[Message] = []
+    natively_parsed: list[bool] = []
     carried_previous = False
     for index, raw in enumerate(raw_messages):
         ext = ext_of(raw) if isinstance(raw, dict) else {}
         if ext.get("continuation") and carried_previous:
             continue  # a further result of a carried tool message, already restored
-        message = parse_message(raw, index)
+        message, restored = parse_message_ex(raw, index)
         carried_previous = "message" in ext
         messages.append(message)
+        natively_parsed.append(not restored)
     tools = [_parse_tool(t, f"tools[{i}]") for i, t in enumerate(as_list(body.get("tools") or [], "tools"))]
     stop = body.get("stop")
     if stop is not None and not isinstance(stop, str | list):
@@ -156,7 +160,13 @@ def parse_request(body: dict[str, Any]) -> Request:
         origin="chat",
         extra=extra,
     )
-    return _restore_foreign(request, ext_of(body))
+    result = _restore_foreign(request, ext_of(body))
+    if result.origin != "chat":
+        # Chat bookkeeping means nothing to the request's own dialect.
+        result.messages = [
+            without_bookkeeping(m) if native else m for m, native in zip(messages, natively_parsed, strict=True)
+        ]
+    return result
 
 
 def _restore_foreign(request: Request, ext: dict[str, Any]) -> Request:
@@ -179,6 +189,16 @@ def _restore_foreign(request: Request, ext: dict[str, Any]) -> Request:
         )
     except (TypeError, KeyError) as exc:
         raise MalformedRequestError(f"malformed extension ({exc})", field=EXT_KEY) from None
+
+
+def _native_is_exact(message: Message, rendered: list[dict[str, Any]]) -> bool:
+    try:
+        back = [parse_message(r, 0) for r in rendered]
+    except WireError:
+        return False
+    if message.role == "tool" and len(back) > 1:
+        back = [dataclasses.replace(back[0], parts=[p for m in back for p in m.parts])]
+    return same_messages([message], back)
 
 
 def _render_tool(spec: ToolSpec, native: bool, lossless: bool, report: ConversionReport) -> dict[str, Any] | None:
@@ -217,13 +237,12 @@ def render_request(
 ) -> dict[str, Any]:
     """Canonical ``Request`` -> chat body."""
     report = report if report is not None else ConversionReport()
-    native = request.origin in ("chat", None)
     own = request.origin == "chat"
     body: dict[str, Any] = {"model": request.model}
     messages: list[dict[str, Any]] = []
     for message in request.messages:
         rendered = render_message(message, native=own, lossless=lossless, report=report)
-        if lossless and not native and rendered:
+        if lossless and rendered and not _native_is_exact(message, rendered):
             put_ext(rendered[0], message=message_to_json(message))
             for more in rendered[1:]:
                 put_ext(more, continuation=True)

@@ -67,7 +67,8 @@ def _parse_content(
     if isinstance(content, str):
         return [TextPart(content)], "string", {}
     items = as_list(content, f"{path}.content", error)
-    return [_parse_content_part(p, f"{path}.content[{j}]", error) for j, p in enumerate(items)], "parts", {}
+    parts = [_parse_content_part(p, f"{path}.content[{j}]", error) for j, p in enumerate(items)]
+    return parts, "parts", ({} if parts else {"~content": "empty_list"})
 
 
 def _parse_tool_call(obj: Any, path: str, error: type[WireError]) -> ToolCallPart:
@@ -112,13 +113,25 @@ def parse_message(obj: Any, index: int, *, error: type[WireError] = MalformedReq
     role = req(obj, "role", str, path, error)
     if role not in ROLES:
         raise error(f"unknown role {role!r} (expected one of {', '.join(ROLES)})", field=f"{path}.role")
+    return parse_message_ex(obj, index, error=error, path=path)[0]
+
+
+def parse_message_ex(
+    obj: Any, index: int, *, error: type[WireError] = MalformedRequestError, path: str = ""
+) -> tuple[Message, bool]:
+    """Like ``parse_message``; also says whether the message was restored from a carry."""
+    path = path or f"messages[{index}]"
+    obj = as_object(obj, path, error)
+    role = req(obj, "role", str, path, error)
+    if role not in ROLES:
+        raise error(f"unknown role {role!r} (expected one of {', '.join(ROLES)})", field=f"{path}.role")
     carried = ext_of(obj).get("message")
     native = _parse_native(obj, role, path, error)
     if carried is not None:
         restored = message_from_json(carried, f"{path}.{EXT_KEY}.message")
         if _same_view(restored, native):
-            return restored
-    return native
+            return restored, True
+    return native, False
 
 
 def _parse_native(obj: dict[str, Any], role: str, path: str, error: type[WireError]) -> Message:
@@ -137,6 +150,8 @@ def _parse_native(obj: dict[str, Any], role: str, path: str, error: type[WireErr
                 if value is not None and not isinstance(value, str):
                     raise error(f"expected str, got {type(value).__name__}", field=f"{path}.{key}")
                 parts_.append(ReasoningPart(text=value))
+                if value is None:
+                    extra["~reasoning_null"] = True
                 if key == "reasoning":
                     extra["~reasoning_key"] = "reasoning"
                 break
@@ -198,7 +213,9 @@ def _render_content(
     """(present, value) of ``content``."""
     if native and extra.get("~content") == "absent" and not parts:
         return False, None
-    if native and extra.get("~content") == "null" and not parts:
+    if native and extra.get("~content") == "empty_list" and not parts:
+        return True, []
+    if not parts:
         return True, None
     if form == "string" and all(isinstance(p, TextPart) for p in parts):
         if not parts:
@@ -252,7 +269,7 @@ def render_message(message: Message, *, native: bool, lossless: bool, report: Co
         if reasoning:
             texts = [p.text for p in reasoning if p.text is not None]
             key = extra.get("~reasoning_key", "reasoning_content")
-            if texts or native:
+            if texts or (native and extra.get("~reasoning_null")):
                 out[key] = "".join(texts) if texts else None
             opaque = [p for p in reasoning if p.signature or p.redacted_data or p.encrypted_content or p.summary]
             if opaque and not lossless:

@@ -107,3 +107,33 @@ def reasoning_to_json(config: ReasoningConfig | None) -> dict[str, Any] | None:
 
 def reasoning_from_json(data: Any) -> ReasoningConfig | None:
     return None if not isinstance(data, dict) else ReasoningConfig(**data)
+
+
+def _strip_bookkeeping(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (
+                {ek: _strip_bookkeeping(ev) for ek, ev in v.items() if not ek.startswith("~")}
+                if k == "extra" and isinstance(v, dict)
+                else _strip_bookkeeping(v)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_strip_bookkeeping(v) for v in value]
+    return value
+
+
+def same_messages(a: list[Message], b: list[Message]) -> bool:
+    """Whether two message lists say the same, codec bookkeeping (``~`` keys) aside:
+    a lossless render carries a message only when its native form would lose something."""
+    return len(a) == len(b) and all(
+        _strip_bookkeeping(message_to_json(x)) == _strip_bookkeeping(message_to_json(y))
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def without_bookkeeping(message: Message) -> Message:
+    """The message minus codec bookkeeping: for messages parsed natively from a body
+    whose request belongs to another dialect (the bookkeeping would be that codec's)."""
+    return message_from_json(_strip_bookkeeping(message_to_json(message)), "message")
