@@ -91,7 +91,8 @@ def test_anthropic_tool_conversation(embedded_gateway: ServedApp, embedded: Embe
     messages: list[dict[str, object]] = [{"role": "user", "content": "What is 6 times 7?"}]
     first = client.messages.create(
         model="embedded", max_tokens=64, messages=messages, tools=tools,  # type: ignore[arg-type]
-        tool_choice={"type": "any", "disable_parallel_tool_use": True}, system="You can multiply.", temperature=0,
+        tool_choice={"type": "any", "disable_parallel_tool_use": True}, system="You can multiply.",
+        extra_body={"temperature": 0},
     )  # fmt: skip
     (use,) = [b for b in first.content if b.type == "tool_use"]
     messages.append({"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]})
@@ -101,7 +102,7 @@ def test_anthropic_tool_conversation(embedded_gateway: ServedApp, embedded: Embe
     )
     with client.messages.stream(
         model="embedded", max_tokens=64, messages=messages, tools=tools,  # type: ignore[arg-type]
-        tool_choice={"type": "none"}, system="You can multiply.", temperature=0,
+        tool_choice={"type": "none"}, system="You can multiply.", extra_body={"temperature": 0},
     ) as stream:  # fmt: skip
         final = stream.get_final_message()
     assert final.content and final.content[0].type == "text"
