@@ -11,13 +11,15 @@ import httpx
 from rollyard.wire import Message, ReasoningPart, Response, TextPart, ToolCallPart, Usage
 
 
-def transport(body: Any, *, stream: bool) -> httpx.MockTransport:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if stream:
-            return httpx.Response(200, content=body.encode(), headers={"content-type": "text/event-stream"})
-        return httpx.Response(200, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+def transport(body: Any, *, stream: bool, http: Any = httpx) -> Any:
+    """A MockTransport of ``http`` (``httpx``, or ``httpx2`` which the anthropic SDK uses)."""
 
-    return httpx.MockTransport(handler)
+    def handler(request: Any) -> Any:
+        if stream:
+            return http.Response(200, content=body.encode(), headers={"content-type": "text/event-stream"})
+        return http.Response(200, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+
+    return http.MockTransport(handler)
 
 
 def rich_response(*, reasoning: ReasoningPart | None = None) -> Response:
