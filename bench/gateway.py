@@ -154,7 +154,13 @@ def main() -> None:
                 "litellm_settings:\n  telemetry: false\n"
             )
             lport = free_port()
-            env = {**os.environ, "LITELLM_TELEMETRY": "False", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+            master_key = f"sk-bench-{os.urandom(16).hex()}"  # LiteLLM refuses to start without one
+            env = {
+                **os.environ,
+                "LITELLM_TELEMETRY": "False",
+                "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+                "LITELLM_MASTER_KEY": master_key,
+            }
             proxy = subprocess.Popen(
                 [str(litellm), "--config", str(config), "--port", str(lport), "--host", "127.0.0.1"],
                 env=env,
@@ -163,7 +169,8 @@ def main() -> None:
             )
             processes.append(proxy)
             wait_http(f"http://127.0.0.1:{lport}/health/liveliness", proxy, timeout=180)
-            targets["litellm"] = (f"http://127.0.0.1:{lport}/v1/chat/completions", {"authorization": "Bearer x"})
+            auth = {"authorization": f"Bearer {master_key}"}
+            targets["litellm"] = (f"http://127.0.0.1:{lport}/v1/chat/completions", auth)
 
         results: list[Result] = []
         for stream in (False, True):

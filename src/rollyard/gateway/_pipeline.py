@@ -199,7 +199,7 @@ async def _forward(call: _Call, headers: Mapping[str, str]) -> tuple[ModelRespon
     if model.dialect is not None and model.dialect == call.api:
         # Same dialect: the client's body goes upstream as it is (ARCHITECTURE decision 1).
         passthrough = {k: headers[k] for k in ("anthropic-beta", "anthropic-version") if k in headers}
-        body = await model.request_raw(call.raw, headers=passthrough)
+        body = await model.request_raw(call.raw, headers=passthrough, request=call.request)
         response = codec.parse_response(body)
         if call.api == "chat":
             body = _clean_passthrough(body, call.raw, call.request)

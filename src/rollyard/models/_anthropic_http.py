@@ -57,7 +57,9 @@ class AnthropicModel(Model):
         self.last_report = report
         return ANTHROPIC.parse_response(await self._post(body, {}))
 
-    async def request_raw(self, body: dict[str, Any], *, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def request_raw(
+        self, body: dict[str, Any], *, headers: dict[str, str] | None = None, request: Request | None = None
+    ) -> dict[str, Any]:
         """Pass a Messages body through unchanged but for ``stream: false``; the
         client's ``anthropic-beta`` / ``anthropic-version`` headers go along."""
         sent = dict(body)

@@ -38,7 +38,9 @@ class Model(abc.ABC):
         for event in response_to_events(response, chunk_chars=chunk_chars):
             yield event
 
-    async def request_raw(self, body: dict[str, Any], *, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def request_raw(
+        self, body: dict[str, Any], *, headers: dict[str, str] | None = None, request: Request | None = None
+    ) -> dict[str, Any]:
         """Send a body already in ``dialect`` (non-streaming) and return the body
         answered. Only backends with a ``dialect`` implement it."""
         raise NotImplementedError(f"{type(self).__name__} has no wire dialect to pass a body through")

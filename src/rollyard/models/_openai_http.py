@@ -81,13 +81,16 @@ class OpenAICompatibleModel(Model):
         # did not ask for them; the gateway decides what the client sees.
         return CHAT.parse_response(payload)
 
-    async def request_raw(self, body: dict[str, Any], *, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        """Pass a chat body through: only ``stream`` and the token-capture fields change."""
+    async def request_raw(
+        self, body: dict[str, Any], *, headers: dict[str, str] | None = None, request: Request | None = None
+    ) -> dict[str, Any]:
+        """Pass a chat body through: only ``stream`` and the token-capture fields change.
+        ``request`` is the body already parsed, when the caller has it."""
         sent = {k: v for k, v in body.items() if k != "stream_options"}
         sent["stream"] = False
         if self.model:
             sent["model"] = self.model
-        capture = token_capture_fields(self.kind, CHAT.parse_request(body))
+        capture = token_capture_fields(self.kind, request if request is not None else CHAT.parse_request(body))
         for key, value in capture.items():
             # The client's own logprobs request wins; capture only adds what is missing.
             sent.setdefault(key, value)
