@@ -9,13 +9,11 @@ thinking budget above ``max_tokens`` is clamped, each noted in the report."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from ._anthropic_messages import own_extra, parse_message, render_group
 from ._anthropic_response import decode_stream, encode_stream, parse_response, render_response
 from ._canonical import (
-    DIALECTS,
     ConversionReport,
     Message,
     ReasoningConfig,
@@ -28,15 +26,11 @@ from ._codec import Codec
 from ._errors import MalformedRequestError, WireError
 from ._fields import EXT_KEY, as_list, as_object, ext_of, opt, put_ext, req
 from ._serialize import (
-    choice_from_json,
-    choice_to_json,
+    carry_request,
     message_from_json,
     message_to_json,
-    reasoning_from_json,
-    reasoning_to_json,
+    restore_request,
     same_messages,
-    tool_from_json,
-    tool_to_json,
 )
 
 _TOP_KNOWN = frozenset(
@@ -54,7 +48,6 @@ _TOP_KNOWN = frozenset(
         "thinking",
     }
 )
-_SETTINGS = ("parallel_tool_calls", "max_tokens", "temperature", "top_p", "stop", "stream", "stream_include_usage")
 DEFAULT_MAX_TOKENS = 4096
 
 
@@ -158,21 +151,7 @@ def parse_request(body: dict[str, Any]) -> Request:
         origin="anthropic",
         extra=extra,
     )
-    origin = ext.get("origin")
-    if origin in DIALECTS and origin != "anthropic":
-        try:
-            settings = ext.get("settings", {})
-            request = dataclasses.replace(
-                request,
-                tools=[tool_from_json(t, f"{EXT_KEY}.tools[{i}]") for i, t in enumerate(ext.get("tools", []))],
-                tool_choice=choice_from_json(ext.get("tool_choice")),
-                reasoning=reasoning_from_json(ext.get("reasoning")),
-                origin=origin,
-                extra=dict(ext.get("extra", {})),
-                **{k: settings[k] for k in _SETTINGS if k in settings},
-            )
-        except (TypeError, KeyError) as exc:
-            raise MalformedRequestError(f"malformed extension ({exc})", field=EXT_KEY) from None
+    request = restore_request(request, ext, "anthropic")
     for message in request.messages:
         carried = message.extra.pop("~carried", False)
         if request.origin != "anthropic" and not carried:
@@ -375,15 +354,7 @@ def render_request(
         if named:
             report.warn(f"{request.origin} fields {named} have no Anthropic form")
         if carry:
-            put_ext(
-                body,
-                origin=request.origin,
-                extra=request.extra,
-                tools=[tool_to_json(t) for t in request.tools],
-                tool_choice=choice_to_json(request.tool_choice),
-                reasoning=reasoning_to_json(request.reasoning),
-                settings={k: getattr(request, k) for k in _SETTINGS},
-            )
+            carry_request(body, request)
     return body
 
 

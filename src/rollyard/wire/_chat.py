@@ -12,22 +12,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ._canonical import DIALECTS, ConversionReport, Message, ReasoningConfig, Request, ToolChoice, ToolSpec
+from ._canonical import ConversionReport, Message, ReasoningConfig, Request, ToolChoice, ToolSpec
 from ._chat_messages import own_extra, parse_message, parse_message_ex, render_message
 from ._chat_response import parse_response, render_response
 from ._chat_stream import decode_stream, encode_stream
 from ._codec import Codec
-from ._errors import MalformedRequestError, WireError
+from ._errors import MalformedRequestError, WireError, openai_error
 from ._fields import EXT_KEY, as_list, as_object, ext_of, opt, put_ext, req
 from ._serialize import (
-    choice_from_json,
-    choice_to_json,
+    carry_request,
     message_to_json,
-    reasoning_from_json,
-    reasoning_to_json,
+    restore_request,
     same_messages,
-    tool_from_json,
-    tool_to_json,
     without_bookkeeping,
 )
 
@@ -50,18 +46,6 @@ _TOP_KNOWN = frozenset(
         "reasoning_effort",
         "user",
     }
-)
-_SETTINGS = (
-    "parallel_tool_calls",
-    "max_tokens",
-    "temperature",
-    "top_p",
-    "stop",
-    "stream",
-    "stream_include_usage",
-    "logprobs",
-    "top_logprobs",
-    "user",
 )
 
 
@@ -160,35 +144,13 @@ def parse_request(body: dict[str, Any]) -> Request:
         origin="chat",
         extra=extra,
     )
-    result = _restore_foreign(request, ext_of(body))
+    result = restore_request(request, ext_of(body), "chat")
     if result.origin != "chat":
         # Chat bookkeeping means nothing to the request's own dialect.
         result.messages = [
             without_bookkeeping(m) if native else m for m, native in zip(messages, natively_parsed, strict=True)
         ]
     return result
-
-
-def _restore_foreign(request: Request, ext: dict[str, Any]) -> Request:
-    """A body we rendered from another dialect in lossless mode: put back what chat
-    could not say (the settings, tools and fields of the original)."""
-    origin = ext.get("origin")
-    if origin not in DIALECTS or origin == "chat":
-        return request
-    try:
-        tools = [tool_from_json(t, f"{EXT_KEY}.tools[{i}]") for i, t in enumerate(ext.get("tools", []))]
-        settings = ext.get("settings", {})
-        return dataclasses.replace(
-            request,
-            tools=tools,
-            tool_choice=choice_from_json(ext.get("tool_choice")),
-            reasoning=reasoning_from_json(ext.get("reasoning")),
-            origin=origin,
-            extra=dict(ext.get("extra", {})),
-            **{k: settings[k] for k in _SETTINGS if k in settings},
-        )
-    except (TypeError, KeyError) as exc:
-        raise MalformedRequestError(f"malformed extension ({exc})", field=EXT_KEY) from None
 
 
 def _native_is_exact(message: Message, rendered: list[dict[str, Any]]) -> bool:
@@ -290,37 +252,15 @@ def render_request(
         if request.extra:
             report.warn(f"{request.origin} fields {sorted(own_extra(request.extra))} have no chat form")
         if lossless:
-            put_ext(
-                body,
-                origin=request.origin,
-                extra=request.extra,
-                tools=[tool_to_json(t) for t in request.tools],
-                tool_choice=choice_to_json(request.tool_choice),
-                reasoning=reasoning_to_json(request.reasoning),
-                settings={k: getattr(request, k) for k in _SETTINGS},
-            )
+            carry_request(body, request)
         if request.reasoning is not None and (request.reasoning.thinking_type or request.reasoning.budget_tokens):
             report.warn("chat has no thinking budget: the reasoning settings were reduced to reasoning_effort")
     return body
 
 
-_ERROR_TYPES = {
-    "invalid_request": "invalid_request_error",
-    "unsupported": "invalid_request_error",
-    "not_found": "not_found_error",
-    "too_large": "request_too_large",
-    "upstream": "api_error",
-    "timeout": "timeout_error",
-    "overloaded": "overloaded_error",
-    "internal": "server_error",
-}
-
-
 def render_error(error: WireError) -> tuple[int, dict[str, Any]]:
     """The OpenAI error shape: ``{"error": {"message", "type", "param", "code"}}``."""
-    return error.status, {
-        "error": {"message": str(error), "type": _ERROR_TYPES[error.kind], "param": error.field, "code": error.kind}
-    }
+    return openai_error(error)
 
 
 CHAT = Codec(

@@ -66,3 +66,22 @@ class UnsupportedFeatureError(WireError):
     """The request is valid, but the target cannot express part of it."""
 
     kind: ErrorKind = "unsupported"
+
+
+_OPENAI_ERROR_TYPES: dict[ErrorKind, str] = {
+    "invalid_request": "invalid_request_error",
+    "unsupported": "invalid_request_error",
+    "not_found": "not_found_error",
+    "too_large": "request_too_large",
+    "upstream": "api_error",
+    "timeout": "timeout_error",
+    "overloaded": "overloaded_error",
+    "internal": "server_error",
+}
+
+
+def openai_error(error: WireError) -> tuple[int, dict[str, object]]:
+    """The OpenAI error shape, shared by Chat Completions and Responses:
+    ``{"error": {"message", "type", "param", "code"}}``; ``param`` names the field."""
+    body = {"message": str(error), "type": _OPENAI_ERROR_TYPES[error.kind], "param": error.field, "code": error.kind}
+    return error.status, {"error": body}

@@ -24,7 +24,7 @@ from ._canonical import (
     ToolSpec,
 )
 from ._codec import Codec
-from ._errors import MalformedRequestError, WireError
+from ._errors import MalformedRequestError, WireError, openai_error
 from ._fields import EXT_KEY, as_object, opt, put_ext, req
 from ._responses_items import ItemFolder, ParseCtx, join
 from ._responses_output import parse_response, render_response
@@ -351,23 +351,10 @@ def _render_reasoning(config: ReasoningConfig, rctx: RenderCtx) -> dict[str, Any
 
 # ---- errors ----
 
-_ERROR_TYPES = {
-    "invalid_request": "invalid_request_error",
-    "unsupported": "invalid_request_error",
-    "not_found": "not_found_error",
-    "too_large": "invalid_request_error",
-    "upstream": "api_error",
-    "timeout": "timeout_error",
-    "overloaded": "server_error",
-    "internal": "server_error",
-}
 
-
-def render_error(err: WireError) -> tuple[int, dict[str, Any]]:
-    """A typed error -> (HTTP status, OpenAI error body); the message names the field."""
-    return err.status, {
-        "error": {"message": str(err), "type": _ERROR_TYPES[err.kind], "param": err.field, "code": err.kind}
-    }
+def render_error(error: WireError) -> tuple[int, dict[str, Any]]:
+    """The OpenAI error shape: ``{"error": {"message", "type", "param", "code"}}``."""
+    return openai_error(error)
 
 
 RESPONSES = Codec(

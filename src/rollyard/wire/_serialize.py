@@ -8,11 +8,14 @@ import dataclasses
 from typing import Any
 
 from ._canonical import (
+    DIALECTS,
+    Dialect,
     ImagePart,
     Message,
     Part,
     ReasoningConfig,
     ReasoningPart,
+    Request,
     TextPart,
     ToolCallPart,
     ToolChoice,
@@ -20,6 +23,7 @@ from ._canonical import (
     ToolSpec,
 )
 from ._errors import MalformedRequestError
+from ._fields import EXT_KEY, put_ext
 
 _PART_TYPES: dict[str, type[Any]] = {
     "text": TextPart,
@@ -137,3 +141,52 @@ def without_bookkeeping(message: Message) -> Message:
     """The message minus codec bookkeeping: for messages parsed natively from a body
     whose request belongs to another dialect (the bookkeeping would be that codec's)."""
     return message_from_json(_strip_bookkeeping(message_to_json(message)), "message")
+
+
+# Request settings a lossless render into another dialect carries whole.
+CARRIED_SETTINGS = (
+    "parallel_tool_calls",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "stream",
+    "stream_include_usage",
+    "logprobs",
+    "top_logprobs",
+    "user",
+)
+
+
+def carry_request(body: dict[str, Any], request: Request) -> None:
+    """Put what a foreign request needs to come back exactly into ``body``'s extension:
+    its origin, own fields, tools, tool choice, reasoning config and settings."""
+    put_ext(
+        body,
+        origin=request.origin,
+        extra=request.extra,
+        tools=[tool_to_json(t) for t in request.tools],
+        tool_choice=choice_to_json(request.tool_choice),
+        reasoning=reasoning_to_json(request.reasoning),
+        settings={k: getattr(request, k) for k in CARRIED_SETTINGS},
+    )
+
+
+def restore_request(request: Request, ext: dict[str, Any], own: Dialect) -> Request:
+    """The inverse of ``carry_request`` for a body parsed in dialect ``own``."""
+    origin = ext.get("origin")
+    if origin not in DIALECTS or origin == own:
+        return request
+    try:
+        settings = ext.get("settings", {})
+        return dataclasses.replace(
+            request,
+            tools=[tool_from_json(t, f"{EXT_KEY}.tools[{i}]") for i, t in enumerate(ext.get("tools", []))],
+            tool_choice=choice_from_json(ext.get("tool_choice")),
+            reasoning=reasoning_from_json(ext.get("reasoning")),
+            origin=origin,
+            extra=dict(ext.get("extra", {})),
+            **{k: settings[k] for k in CARRIED_SETTINGS if k in settings},
+        )
+    except (TypeError, KeyError) as exc:
+        raise MalformedRequestError(f"malformed extension ({exc})", field=EXT_KEY) from None
