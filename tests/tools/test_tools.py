@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -65,9 +64,8 @@ def test_timeouts_and_retries() -> None:
             raise RuntimeError("transient")
         return "fine"
 
-    started = time.monotonic()
     timed_out = run(Tool.from_function(slow, timeout_s=0.2).call("t", {}))
-    assert timed_out.status == "timeout" and time.monotonic() - started < 4
+    assert timed_out.status == "timeout" and "timed out" in timed_out.content
     result = run(Tool.from_function(flaky, retries=2).call("f", {}))
     assert (result.status, result.content, result.attempts) == ("ok", "fine", 3)
     attempts.clear()
