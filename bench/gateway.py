@@ -1,7 +1,8 @@
 """Gateway overhead: direct-to-backend vs rollyard vs LiteLLM proxy, side by side.
 
 A fast scripted backend on 127.0.0.1 answers a fixed chat completion. At 1, 16 and 64
-concurrent clients, streaming and not, the same requests go (a) straight to it, (b)
+concurrent clients, streaming and not, the same requests (driven by wrk when it is
+installed, else by a Python client, which saturates first) go (a) straight to it, (b)
 through ``rollyard gateway`` (recording on, SQLite), (c) through LiteLLM's proxy
 (installed by this script into its own venv under bench/.venv-litellm). Reported:
 latency p50/p99, the latency added over direct, throughput, and ratios.
@@ -114,11 +115,52 @@ async def load(url: str, concurrency: int, requests: int, stream: bool, headers:
     return Result("", concurrency, stream, p50, p99, len(latencies) / elapsed, errors)
 
 
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = [[%s]]
+wrk.headers["Content-Type"] = "application/json"
+%s
+"""
+
+
+def _ms(value: str) -> float:
+    units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    for unit in ("us", "ms", "s"):
+        if value.endswith(unit):
+            return float(value[: -len(unit)]) * units[unit]
+    return float(value)
+
+
+def load_wrk(
+    url: str, concurrency: int, seconds: float, stream: bool, headers: dict[str, str], workdir: Path
+) -> Result:
+    """The same load from wrk (a native load generator: a Python client saturates first)."""
+    body = {**BODY, "stream": stream}
+    if stream:
+        body["stream_options"] = {"include_usage": True}
+    extra = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
+    script = workdir / f"post-{int(stream)}.lua"
+    script.write_text(WRK_SCRIPT % (json.dumps(body), extra))
+    threads = min(2, concurrency)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True, timeout=seconds + 60,
+    ).stdout  # fmt: skip
+    latency = {line.split()[0]: _ms(line.split()[1]) for line in out.splitlines() if line.strip()[:3] in ("50%", "99%")}
+    rps = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec:")))
+    errors = sum(int(x) for line in out.splitlines() if "Non-2xx" in line for x in line.split()[-1:])
+    return Result(
+        "", concurrency, stream, latency.get("50%", float("nan")), latency.get("99%", float("nan")), rps, errors
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--requests", type=int, default=600, help="requests per (target, concurrency, mode)")
     parser.add_argument("--no-litellm", action="store_true", help="skip LiteLLM (no install)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="seconds per cell when wrk drives the load")
+    parser.add_argument("--python-load", action="store_true", help="drive the load from Python even if wrk exists")
     args = parser.parse_args()
 
     processes: list[subprocess.Popen[bytes]] = []
@@ -172,12 +214,19 @@ def main() -> None:
             auth = {"authorization": f"Bearer {master_key}"}
             targets["litellm"] = (f"http://127.0.0.1:{lport}/v1/chat/completions", auth)
 
+        use_wrk = shutil.which("wrk") is not None and not args.python_load
+        print(
+            f"load generator: {'wrk' if use_wrk else 'python (apt-get install wrk for a native one)'}", file=sys.stderr
+        )
         results: list[Result] = []
         for stream in (False, True):
             for concurrency in CONCURRENCY:
                 for name, (url, headers) in targets.items():
                     asyncio.run(load(url, concurrency, min(50, args.requests), stream, headers))  # warm up
-                    result = asyncio.run(load(url, concurrency, args.requests, stream, headers))
+                    if use_wrk:
+                        result = load_wrk(url, concurrency, args.seconds, stream, headers, workdir)
+                    else:
+                        result = asyncio.run(load(url, concurrency, args.requests, stream, headers))
                     result.target = name
                     results.append(result)
                     print(f"  {name:9} c={concurrency:<3} stream={stream!s:5} done", file=sys.stderr)
