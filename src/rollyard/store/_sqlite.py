@@ -6,18 +6,12 @@ which is what keeps recording cheap under load."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sqlite3
-import threading
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from ._base import Store
-from ._records import CallRecord, SessionSummary
-from ._schema import INSERT_COLUMNS, MIGRATIONS, SESSIONS_QUERY, row_values
-from ._writer import GroupCommitWriter
+from ._records import CallRecord
+from ._schema import MIGRATIONS, row_values
+from ._sql import SQLCallStore
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -48,67 +42,24 @@ def migrate(connection: sqlite3.Connection) -> int:
     return len(MIGRATIONS)
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLCallStore):
     """Call records in one SQLite file."""
+
+    placeholder = "?"
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer_connection = _connect(self.path)
-        migrate(self._writer_connection)
-        self._reader = _connect(self.path)
-        self._read_lock = threading.Lock()
-        self._writer = GroupCommitWriter(self._commit, "rollyard-sqlite-writer")
+        writer = _connect(self.path)
+        migrate(writer)
+        self._start(writer, _connect(self.path), "rollyard-sqlite-writer")
 
     def _commit(self, records: list[CallRecord]) -> None:
         connection = self._writer_connection
-        placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
         connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.executemany(
-                f"INSERT INTO calls ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})",
-                [row_values(r) for r in records],
-            )
+            connection.executemany(self._insert_sql(), [row_values(r) for r in records])
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-
-    async def append(self, record: CallRecord) -> None:
-        await self._writer.submit(record)
-
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._read_lock:
-            return self._reader.execute(sql, params).fetchall()
-
-    async def get(self, call_id: str) -> CallRecord | None:
-        rows = await asyncio.to_thread(self._query, "SELECT record FROM calls WHERE id = ?", (call_id,))
-        return CallRecord.from_json(json.loads(rows[0][0])) if rows else None
-
-    async def calls(self, session_id: str | None = None, *, limit: int | None = None) -> list[CallRecord]:
-        sql = "SELECT record FROM calls"
-        params: list[Any] = []
-        if session_id is not None:
-            sql += " WHERE session_id = ?"
-            params.append(session_id)
-        sql += " ORDER BY seq"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        rows = await asyncio.to_thread(self._query, sql, params)
-        return [CallRecord.from_json(json.loads(row[0])) for row in rows]
-
-    async def sessions(self) -> list[SessionSummary]:
-        rows = await asyncio.to_thread(self._query, SESSIONS_QUERY)
-        return [SessionSummary(*row) for row in rows]
-
-    async def count(self) -> int:
-        rows = await asyncio.to_thread(self._query, "SELECT COUNT(*) FROM calls")
-        return int(rows[0][0])
-
-    async def aclose(self) -> None:
-        if self._writer.closed:
-            return
-        await self._writer.close()
-        self._writer_connection.close()
-        self._reader.close()
