@@ -142,10 +142,9 @@ def load_wrk(
     script = workdir / f"post-{int(stream)}.lua"
     script.write_text(WRK_SCRIPT % (json.dumps(body), extra))
     threads = min(2, concurrency)
-    out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, check=True, timeout=seconds + 60,
-    ).stdout  # fmt: skip
+    duration = f"-d{max(1, round(seconds))}s"
+    command = ["wrk", f"-t{threads}", f"-c{concurrency}", duration, "--latency", "-s", str(script), url]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     latency = {line.split()[0]: _ms(line.split()[1]) for line in out.splitlines() if line.strip()[:3] in ("50%", "99%")}
     rps = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec:")))
     errors = sum(int(x) for line in out.splitlines() if "Non-2xx" in line for x in line.split()[-1:])

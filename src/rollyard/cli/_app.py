@@ -7,6 +7,7 @@ import typer
 from ._demo import demo
 from ._gateway import gateway
 from ._model import model_cli
+from ._run import run
 from ._trajectories import trajectories_cli
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.command(help=demo.__doc__)(demo)
 app.command(help=gateway.__doc__)(gateway)
+app.command(help=run.__doc__)(run)
 app.add_typer(model_cli, name="model")
 app.add_typer(trajectories_cli, name="trajectories")
 
