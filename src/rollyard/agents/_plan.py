@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..tools import Toolset
 from ..wire import ToolSpec
 
 PLAN_TOOL = ToolSpec(
@@ -42,13 +41,11 @@ PLAN_TOOL = ToolSpec(
     },
 )
 
-_STRING_REF = re.compile(r"^\s*(?:\$|#E|#)\{?(\d+)\}?((?:\.[A-Za-z_]\w*)*)\s*$")
+_STRING_REF = re.compile(r"^\s*(?:\$|#E|#)(\d+)\s*$")
 
 
 @dataclass
 class PlanStep:
-    """One planned tool call; ``args`` hold ``{"$ref": N}`` where step N's value goes."""
-
     id: int
     tool: str
     args: dict[str, Any]
@@ -72,13 +69,11 @@ def _refs(value: Any, found: set[int]) -> Any:
         return [_refs(v, found) for v in value]
     if isinstance(value, str) and (match := _STRING_REF.match(value)):
         found.add(int(match.group(1)))
-        path = [p for p in match.group(2).split(".") if p]
-        return {"$ref": int(match.group(1)), "path": path} if path else {"$ref": int(match.group(1))}
+        return {"$ref": int(match.group(1))}
     return value
 
 
 def parse_step(raw: Any, position: int) -> PlanStep:
-    """Read one step as models write it; what cannot be read becomes ``error``."""
     if not isinstance(raw, dict):
         return PlanStep(position, "", {}, error=f"step {position} is not an object")
     try:
@@ -86,9 +81,7 @@ def parse_step(raw: Any, position: int) -> PlanStep:
     except ValueError:
         step_id = position
     tool = raw.get("tool") or raw.get("name") or raw.get("function")
-    args = raw.get("args", raw.get("arguments", raw.get("parameters", {})))
-    if args is None:
-        args = {}
+    args = raw.get("args", raw.get("arguments", {}))
     if isinstance(args, str):
         try:
             args = json.loads(args)
@@ -114,9 +107,7 @@ def resolve(value: Any, results: dict[int, Any]) -> Any:
     if isinstance(value, dict):
         if "$ref" in value and isinstance(value["$ref"], int):
             resolved = results[value["$ref"]]
-            for key in value.get("path") or []:
-                if isinstance(resolved, list | tuple) and isinstance(key, str) and key.lstrip("-").isdigit():
-                    key = int(key)
+            for key in value.get("path", []):
                 resolved = resolved[key]
             return resolved
         return {k: resolve(v, results) for k, v in value.items()}
@@ -159,39 +150,11 @@ class IncrementalPlanParser:
 
     def finish(self) -> list[PlanStep]:
         """Steps a non-streamed (or oddly shaped) plan holds, once it is complete."""
-        whole = _first_json(self.text)
-        if whole is None:
+        try:
+            whole = json.loads(self.text or "{}")
+        except ValueError:
             return [PlanStep(0, "", {}, error="the plan is not JSON")] if self._count == 0 else []
-        steps = whole.get("steps", whole.get("plan")) if isinstance(whole, dict) else whole
-        if isinstance(steps, dict):
-            steps = [steps]
+        steps = whole.get("steps") if isinstance(whole, dict) else whole
         if not isinstance(steps, list):
             return [PlanStep(0, "", {}, error="the plan has no steps list")] if self._count == 0 else []
         return [parse_step(raw, i + 1) for i, raw in enumerate(steps)][self._count :]
-
-
-def _first_json(text: str) -> Any:
-    """The first JSON object or array in ``text`` (models wrap plans in prose or fences)."""
-    decoder = json.JSONDecoder()
-    for match in re.finditer(r"[\[{]", text):
-        try:
-            value, _ = decoder.raw_decode(text, match.start())
-        except ValueError:
-            continue
-        return value
-    return None
-
-
-def parse_plan(text: str) -> list[PlanStep]:
-    """Steps of a complete plan: the ``plan`` tool's arguments, or JSON inside text."""
-    parser = IncrementalPlanParser()
-    steps = list(parser.feed(text))
-    return steps + parser.finish()
-
-
-def tool_catalogue(toolset: Toolset) -> str:
-    """The tools, one JSON line each, for planner prompts."""
-    return "\n".join(
-        json.dumps({"tool": s.name, "description": s.description or "", "args": (s.parameters or {}).get("properties", {})})
-        for s in toolset.specs()
-    )
