@@ -9,21 +9,19 @@ dialect's own fields) rides in ``_rollyard`` and comes back on the way home."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from ._canonical import ConversionReport, Message, ReasoningConfig, Request, ToolChoice, ToolSpec
-from ._chat_messages import own_extra, parse_message, parse_message_ex, render_message
+from ._chat_messages import native_is_exact, not_native, own_extra, parse_message_ex, render_message
 from ._chat_response import parse_response, render_response
 from ._chat_stream import decode_stream, encode_stream
 from ._codec import Codec
 from ._errors import MalformedRequestError, WireError, openai_error
-from ._fields import EXT_KEY, as_list, as_object, ext_of, opt, put_ext, req
+from ._fields import EXT_KEY, as_object, ext_of, opt, put_ext, req
 from ._serialize import (
     carry_request,
     message_to_json,
     restore_request,
-    same_messages,
     without_bookkeeping,
 )
 
@@ -93,6 +91,21 @@ def _parse_tool_choice(value: Any) -> ToolChoice | None:
     return ToolChoice("auto", extra={"~raw": obj})
 
 
+def _restore(request: Request, ext: dict[str, Any]) -> Request:
+    """The foreign request a lossless render carried, if any. The carry is untrusted JSON:
+    its shape is checked so that only ``WireError`` can come out of a bad one."""
+    for key, kind in (("extra", dict), ("tools", list), ("settings", dict), ("tool_choice", dict), ("reasoning", dict)):
+        opt(ext, key, kind, EXT_KEY)
+    try:
+        result = restore_request(request, ext, "chat")
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise MalformedRequestError(f"malformed extension ({exc})", field=EXT_KEY) from None
+    for i, spec in enumerate(result.tools if result is not request else []):
+        if not isinstance(spec.name, str) or spec.kind not in ("function", "custom", "namespace", "builtin"):
+            raise MalformedRequestError("not a carried tool", field=f"{EXT_KEY}.tools[{i}]")
+    return result
+
+
 def parse_request(body: dict[str, Any]) -> Request:
     """A chat request body -> canonical ``Request``. Malformed input raises
     ``MalformedRequestError`` naming the field."""
@@ -110,17 +123,24 @@ def parse_request(body: dict[str, Any]) -> Request:
         carried_previous = "message" in ext
         messages.append(message)
         natively_parsed.append(not restored)
-    tools = [_parse_tool(t, f"tools[{i}]") for i, t in enumerate(as_list(body.get("tools") or [], "tools"))]
+    tools = [_parse_tool(t, f"tools[{i}]") for i, t in enumerate(opt(body, "tools", list, "") or [])]
     stop = body.get("stop")
     if stop is not None and not isinstance(stop, str | list):
         raise MalformedRequestError(f"expected str or list, got {type(stop).__name__}", field="stop")
     if isinstance(stop, list) and not all(isinstance(s, str) for s in stop):
         raise MalformedRequestError("expected a list of strings", field="stop")
     stream_options = opt(body, "stream_options", dict, "")
-    max_key = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+    max_key = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
     effort = opt(body, "reasoning_effort", str, "")
     extra = {k: v for k, v in body.items() if k not in _TOP_KNOWN and k != EXT_KEY}
     extra["~order"] = [k for k in body if k != EXT_KEY]
+    other_max = "max_tokens" if max_key == "max_completion_tokens" else "max_completion_tokens"
+    if body.get(other_max) is not None:
+        # Both limits given: the canonical slot takes one, the other is kept as sent.
+        extra[other_max] = opt(body, other_max, int, "")
+    nulls = [k for k in _TOP_KNOWN if k in body and body[k] is None]
+    if nulls:
+        extra["~null"] = nulls
     if stream_options is not None:
         extra["~stream_options"] = stream_options
     if isinstance(stop, str):
@@ -132,8 +152,9 @@ def parse_request(body: dict[str, Any]) -> Request:
         tool_choice=_parse_tool_choice(body.get("tool_choice")),
         parallel_tool_calls=opt(body, "parallel_tool_calls", bool, ""),
         max_tokens=opt(body, max_key, int, ""),
-        temperature=opt(body, "temperature", float, ""),
-        top_p=opt(body, "top_p", float, ""),
+        # (int, float) keeps an integral value an int, so it re-renders as sent.
+        temperature=opt(body, "temperature", (int, float), ""),
+        top_p=opt(body, "top_p", (int, float), ""),
         stop=[stop] if isinstance(stop, str) else stop,
         stream=bool(opt(body, "stream", bool, "")),
         stream_include_usage=opt(stream_options or {}, "include_usage", bool, "stream_options"),
@@ -144,23 +165,13 @@ def parse_request(body: dict[str, Any]) -> Request:
         origin="chat",
         extra=extra,
     )
-    result = restore_request(request, ext_of(body), "chat")
+    result = _restore(request, ext_of(body))
     if result.origin != "chat":
         # Chat bookkeeping means nothing to the request's own dialect.
         result.messages = [
             without_bookkeeping(m) if native else m for m, native in zip(messages, natively_parsed, strict=True)
         ]
     return result
-
-
-def _native_is_exact(message: Message, rendered: list[dict[str, Any]]) -> bool:
-    try:
-        back = [parse_message(r, 0) for r in rendered]
-    except WireError:
-        return False
-    if message.role == "tool" and len(back) > 1:
-        back = [dataclasses.replace(back[0], parts=[p for m in back for p in m.parts])]
-    return same_messages([message], back)
 
 
 def _render_tool(spec: ToolSpec, native: bool, lossless: bool, report: ConversionReport) -> dict[str, Any] | None:
@@ -184,13 +195,15 @@ def _render_tool(spec: ToolSpec, native: bool, lossless: bool, report: Conversio
     return None
 
 
-def _render_tool_choice(choice: ToolChoice, native: bool) -> Any:
+def _render_tool_choice(choice: ToolChoice, tools: list[ToolSpec], native: bool) -> Any:
     if native and "~raw" in choice.extra:
         return choice.extra["~raw"]
     match choice.mode:
         case "auto" | "none" | "required":
             return choice.mode
         case "tool":
+            if any(t.kind == "custom" and t.name == choice.name for t in tools):
+                return {"type": "custom", "custom": {"name": choice.name}}
             return {"type": "function", "function": {"name": choice.name}}
 
 
@@ -202,19 +215,23 @@ def render_request(
     own = request.origin == "chat"
     body: dict[str, Any] = {"model": request.model}
     messages: list[dict[str, Any]] = []
-    for message in request.messages:
+    for index, message in enumerate(request.messages):
         rendered = render_message(message, native=own, lossless=lossless, report=report)
-        if lossless and rendered and not _native_is_exact(message, rendered):
+        if lossless and rendered and not native_is_exact(message, rendered):
             put_ext(rendered[0], message=message_to_json(message))
             for more in rendered[1:]:
                 put_ext(more, continuation=True)
+        lost = not_native(message) if not own else []
+        if lost:
+            done = f"carried in {EXT_KEY}" if lossless else "left out"
+            report.warn(f"messages[{index}]: {', '.join(lost)} have no chat form: {done}")
         messages.extend(rendered)
     body["messages"] = messages
     tools = [t for t in (_render_tool(s, own, lossless, report) for s in request.tools) if t is not None]
     if tools or (own and "tools" in request.extra.get("~order", [])):
         body["tools"] = tools
     if request.tool_choice is not None:
-        body["tool_choice"] = _render_tool_choice(request.tool_choice, own)
+        body["tool_choice"] = _render_tool_choice(request.tool_choice, request.tools, own)
     if request.parallel_tool_calls is not None:
         body["parallel_tool_calls"] = request.parallel_tool_calls
     if request.max_tokens is not None:
@@ -245,6 +262,9 @@ def render_request(
         body["user"] = request.user
     if own:
         body.update(own_extra(request.extra))
+        for key in request.extra.get("~null", []):
+            if body.get(key) in (None, [], {}) or body[key] is False:
+                body[key] = None
         order = request.extra.get("~order")
         if order:
             body = {k: body[k] for k in order if k in body} | {k: v for k, v in body.items() if k not in order}

@@ -7,6 +7,7 @@ parsing restores it when the native fields still say the same thing."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, assert_never
 
 from ._canonical import (
@@ -21,7 +22,7 @@ from ._canonical import (
 )
 from ._errors import MalformedRequestError, WireError
 from ._fields import EXT_KEY, as_list, as_object, ext_of, opt, req
-from ._serialize import message_from_json
+from ._serialize import message_from_json, same_messages
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 BOOK = "~"
@@ -128,14 +129,83 @@ def parse_message_ex(
     carried = ext_of(obj).get("message")
     native = _parse_native(obj, role, path, error)
     if carried is not None:
-        restored = message_from_json(carried, f"{path}.{EXT_KEY}.message")
+        try:
+            restored: Message | None = message_from_json(carried, f"{path}.{EXT_KEY}.message")
+        except (TypeError, ValueError, AttributeError):
+            restored = None
+        if restored is None or not _well_typed(restored):
+            raise error("not a carried canonical message", field=f"{path}.{EXT_KEY}.message")
         if _same_view(restored, native):
             return restored, True
     return native, False
 
 
+def _opt_str(*values: Any) -> bool:
+    return all(v is None or isinstance(v, str) for v in values)
+
+
+def _well_typed_part(part: Any, allowed: tuple[type, ...]) -> bool:
+    """A carried part holds the types its dataclass promises (the carry is untrusted JSON)."""
+    if not isinstance(part, allowed) or not isinstance(getattr(part, "extra", None), dict):
+        return False
+    match part:
+        case TextPart():
+            return isinstance(part.text, str)
+        case ImagePart():
+            return _opt_str(part.url, part.data, part.media_type, part.detail)
+        case ReasoningPart():
+            summary_ok = part.summary is None or all(isinstance(s, str) for s in part.summary)
+            return summary_ok and _opt_str(
+                part.text, part.signature, part.redacted_data, part.encrypted_content, part.id
+            )
+        case ToolCallPart():
+            names_ok = all(isinstance(v, str) for v in (part.id, part.name, part.arguments))
+            return names_ok and part.kind in ("function", "custom") and _opt_str(part.item_id, part.namespace)
+        case ToolResultPart():
+            return (
+                isinstance(part.call_id, str)
+                and isinstance(part.content, list)
+                and all(_well_typed_part(p, (TextPart, ImagePart)) for p in part.content)
+                and part.content_form in ("string", "parts")
+                and (part.is_error is None or isinstance(part.is_error, bool))
+                and part.kind in ("function", "custom")
+                and _opt_str(part.item_id)
+            )
+    return False
+
+
+def _well_typed(message: Message) -> bool:
+    return (
+        message.role in ROLES
+        and message.content_form in ("string", "parts")
+        and _opt_str(message.name, message.id)
+        and isinstance(message.extra, dict)
+        and all(
+            _well_typed_part(p, (TextPart, ImagePart, ReasoningPart, ToolCallPart, ToolResultPart))
+            for p in message.parts
+        )
+    )
+
+
+# The key order the renderer writes; a message sent in another order remembers its own.
+_NATURAL = ("role", "tool_call_id", "reasoning_content", "reasoning", "content", "tool_calls", "name")
+
+
+def _key_order(obj: dict[str, Any]) -> dict[str, Any]:
+    keys = [k for k in obj if k != EXT_KEY]
+    natural = [k for k in _NATURAL if k in obj] + [k for k in keys if k not in _NATURAL]
+    return {} if keys == natural else {"~order": keys}
+
+
+def _ordered(out: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    order = extra.get("~order")
+    if not isinstance(order, list):
+        return out
+    return {k: out[k] for k in order if k in out} | {k: v for k, v in out.items() if k not in order}
+
+
 def _parse_native(obj: dict[str, Any], role: str, path: str, error: type[WireError]) -> Message:
-    extra = {k: v for k, v in obj.items() if k not in _KNOWN[role] and k != EXT_KEY}
+    extra = {k: v for k, v in obj.items() if k not in _KNOWN[role] and k != EXT_KEY} | _key_order(obj)
     name = opt(obj, "name", str, path, error)
     if role == "tool":
         call_id = req(obj, "tool_call_id", str, path, error)
@@ -154,6 +224,8 @@ def _parse_native(obj: dict[str, Any], role: str, path: str, error: type[WireErr
                     extra["~reasoning_null"] = True
                 if key == "reasoning":
                     extra["~reasoning_key"] = "reasoning"
+                elif "reasoning" in obj:  # vLLM sends both names: the second is kept as sent
+                    extra["reasoning"] = obj["reasoning"]
                 break
     content, form, book = _parse_content(obj, path, error)
     parts_.extend(content)
@@ -162,6 +234,8 @@ def _parse_native(obj: dict[str, Any], role: str, path: str, error: type[WireErr
         parts_.extend(_parse_tool_call(c, f"{path}.tool_calls[{j}]", error) for j, c in enumerate(calls))
     elif role == "assistant" and "tool_calls" in obj:
         extra["~tool_calls_null"] = True
+    if "name" in obj and name is None:
+        extra["~name_null"] = True
     return Message(
         role,  # type: ignore[arg-type]
         parts_,
@@ -188,6 +262,47 @@ def _same_view(restored: Message, native: Message) -> bool:
 
 
 # ---- rendering ----
+
+
+def native_is_exact(message: Message, rendered: list[dict[str, Any]]) -> bool:
+    """Whether parsing the chat form of ``message`` gives it back (bookkeeping aside):
+    only when it does not is the whole message carried in a lossless render."""
+    try:
+        back = [parse_message(r, 0) for r in rendered]
+    except WireError:
+        return False
+    if message.role == "tool" and len(back) > 1:
+        back = [dataclasses.replace(back[0], parts=[p for m in back for p in m.parts])]
+    return same_messages([message], back)
+
+
+def not_native(message: Message) -> list[str]:
+    """What a chat message has no slot for, for the conversion report of a foreign message."""
+    found: set[str] = set(own_extra(message.extra))
+    if message.id:
+        found.add("message id")
+    for part in message.parts:
+        found.update(own_extra(part.extra))
+        match part:
+            case ReasoningPart():
+                keys = ("signature", "redacted_data", "encrypted_content", "summary", "id")
+                found.update(f"reasoning {k}" for k in keys if getattr(part, k))
+            case ToolCallPart():
+                found.update(f"tool call {k}" for k in ("item_id", "namespace") if getattr(part, k))
+            case ToolResultPart():
+                for item in part.content:
+                    found.update(own_extra(item.extra))
+                if part.is_error is not None:
+                    found.add("tool result is_error")
+                if part.item_id:
+                    found.add("tool result item_id")
+                if any(isinstance(p, ImagePart) for p in part.content):
+                    found.add("images in a tool result")
+            case TextPart() | ImagePart():
+                pass
+            case _:
+                assert_never(part)
+    return sorted(found)
 
 
 def _render_part(part: TextPart | ImagePart, native: bool) -> dict[str, Any]:
@@ -251,16 +366,12 @@ def render_message(message: Message, *, native: bool, lossless: bool, report: Co
         out_list: list[dict[str, Any]] = []
         for result in results:
             out: dict[str, Any] = {"role": "tool", "tool_call_id": result.call_id}
-            if any(isinstance(p, ImagePart) for p in result.content) and not native:
-                report.warn("chat tool messages carry text only: images in a tool result were left out")
             content = [p for p in result.content if native or isinstance(p, TextPart)]
             present, value = _render_content(content, result.content_form, extra, native)
             if present:
                 out["content"] = value if value is not None or native else ""
             out.update(own_extra(extra))
-            if result.is_error and not native:
-                report.warn("chat tool messages have no is_error flag")
-            out_list.append(out)
+            out_list.append(_ordered(out, extra))
         return out_list
     out = {"role": message.role}
     content_parts = [p for p in message.parts if isinstance(p, TextPart | ImagePart)]
@@ -271,9 +382,6 @@ def render_message(message: Message, *, native: bool, lossless: bool, report: Co
             key = extra.get("~reasoning_key", "reasoning_content")
             if texts or (native and extra.get("~reasoning_null")):
                 out[key] = "".join(texts) if texts else None
-            opaque = [p for p in reasoning if p.signature or p.redacted_data or p.encrypted_content or p.summary]
-            if opaque and not lossless:
-                report.warn("chat has no slot for reasoning signatures or encrypted reasoning: left out")
         present, value = _render_content(content_parts, message.content_form, extra, native)
         if not native and not content_parts:
             present, value = True, None
@@ -290,7 +398,7 @@ def render_message(message: Message, *, native: bool, lossless: bool, report: Co
             out["content"] = value if value is not None or native else ""
         if any(isinstance(p, ReasoningPart | ToolCallPart | ToolResultPart) for p in message.parts):
             report.warn(f"a {message.role} message held reasoning or tool parts chat cannot place there")
-    if message.name is not None:
+    if message.name is not None or extra.get("~name_null"):
         out["name"] = message.name
     out.update(own_extra(extra))
-    return [out]
+    return [_ordered(out, extra)]

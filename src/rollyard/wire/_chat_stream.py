@@ -2,15 +2,19 @@
 
 Tool-call deltas are indexed by the call's position among the tool calls (what the
 SDKs expect), not by canonical part index; the decoder maps them back. What chat
-chunks cannot carry (reasoning signatures, encrypted reasoning, summaries, the exact
-finish reason) rides on the final chunk under ``_rollyard``: SDKs ignore it."""
+chunks cannot carry rides under ``_rollyard`` at the top level of a chunk, which the
+SDKs ignore: a part's item id, a custom tool kind, or the start of a part right after
+one of the same kind (so two reasoning blocks stay two) on the chunk that opens it;
+reasoning signatures, encrypted reasoning, summaries and the exact finish reason on
+the final chunk."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, assert_never
+from typing import Any, Literal, assert_never
 
 from ._canonical import (
     FinishReason,
@@ -26,10 +30,15 @@ from ._canonical import (
     ToolArgsDelta,
     Usage,
 )
-from ._chat_response import FINISH_FROM_CHAT, FINISH_TO_CHAT, parse_usage, render_usage
+from ._chat_messages import own_extra
+from ._chat_response import FINISH_FROM_CHAT, FINISH_TO_CHAT, finish_from_ext, is_chat_usage, parse_usage, render_usage
 from ._errors import MalformedResponseError
-from ._fields import EXT_KEY
+from ._fields import EXT_KEY, as_list, as_object, ext_of, opt, req
 from ._stream import SSEMessage, sse
+
+_ERR = MalformedResponseError
+_OPAQUE = ("signature", "redacted_data", "encrypted_content")
+PartKind = Literal["text", "reasoning", "tool_call"]
 
 
 @dataclass
@@ -38,10 +47,13 @@ class _Encoder:
     id: str = ""
     model: str = ""
     created: int = 0
+    last_kind: str | None = None
     tool_index: dict[int, int] = field(default_factory=dict)
     opaque: dict[int, dict[str, Any]] = field(default_factory=dict)
 
-    def chunk(self, delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> str:
+    def chunk(
+        self, delta: dict[str, Any] | None, finish: str | None = None, extra: dict[str, Any] | None = None
+    ) -> str:
         choices = [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
         body = {
             "id": self.id,
@@ -49,9 +61,53 @@ class _Encoder:
             "created": self.created,
             "model": self.model,
             "choices": choices,
-            **extra,
+            **(extra or {}),
         }
         return sse(body)
+
+    def start(self, event: PartStart) -> Iterator[str]:
+        hint: dict[str, Any] = {}
+        if event.kind == self.last_kind and event.kind != "tool_call":
+            hint["index"] = event.index  # a new part, not more of the previous one
+        if event.item_id:
+            hint["item_id"] = event.item_id
+        if event.tool_kind != "function":
+            hint["tool_kind"] = event.tool_kind
+        extra = {EXT_KEY: {"start": {"index": event.index, "kind": event.kind, **hint}}} if hint else {}
+        self.last_kind = event.kind
+        match event.kind:
+            case "text":
+                yield self.chunk({"content": ""}, extra=extra)
+            case "reasoning":
+                yield self.chunk({"reasoning_content": ""}, extra=extra)
+            case "tool_call":
+                k = self.tool_index[event.index] = len(self.tool_index)
+                call: dict[str, Any] = {
+                    "index": k,
+                    "id": event.tool_call_id,
+                    "type": "function",
+                    "function": {"name": event.tool_name, "arguments": ""},
+                }
+                yield self.chunk({"tool_calls": [call]}, extra=extra)
+            case _:
+                assert_never(event.kind)
+
+    def end(self, event: MessageEnd) -> Iterator[str]:
+        ext: dict[str, Any] = {}
+        if self.opaque:
+            ext["parts"] = {str(i): v for i, v in self.opaque.items()}
+        if FINISH_TO_CHAT[event.finish_reason] != event.finish_reason and event.finish_reason != "stop":
+            ext["finish_reason"] = event.finish_reason
+        if event.stop_sequence is not None:
+            ext["stop_sequence"] = event.stop_sequence
+        yield self.chunk({}, FINISH_TO_CHAT[event.finish_reason], {EXT_KEY: ext} if ext else None)
+        if self.include_usage:
+            usage = event.usage or Usage()
+            native = is_chat_usage(usage)
+            if not native:  # a client stream carries no codec bookkeeping
+                usage = dataclasses.replace(usage, extra=own_extra(usage.extra))
+            yield self.chunk(None, extra={"usage": render_usage(usage, native)})
+        yield "data: [DONE]\n\n"
 
     def encode(self, event: StreamEvent) -> Iterator[str]:
         match event:
@@ -59,23 +115,7 @@ class _Encoder:
                 self.id, self.model, self.created = event.id, event.model, event.created or 0
                 yield self.chunk({"role": "assistant", "content": ""})
             case PartStart():
-                if event.kind == "text":
-                    yield self.chunk({"content": ""})
-                elif event.kind == "reasoning":
-                    yield self.chunk({"reasoning_content": ""})
-                    if event.item_id:
-                        self.opaque.setdefault(event.index, {})["id"] = event.item_id
-                else:
-                    k = self.tool_index[event.index] = len(self.tool_index)
-                    call: dict[str, Any] = {
-                        "index": k,
-                        "id": event.tool_call_id,
-                        "type": "function",
-                        "function": {"name": event.tool_name, "arguments": ""},
-                    }
-                    yield self.chunk({"tool_calls": [call]})
-                    if event.tool_kind != "function" or event.item_id:
-                        self.opaque.setdefault(event.index, {}).update(kind=event.tool_kind, item_id=event.item_id)
+                yield from self.start(event)
             case TextDelta():
                 yield self.chunk({"content": event.text})
             case ReasoningDelta():
@@ -87,34 +127,22 @@ class _Encoder:
                 summary[event.summary_index] += event.text
             case ReasoningOpaque():
                 slot = self.opaque.setdefault(event.index, {})
-                for key in ("signature", "redacted_data", "encrypted_content"):
-                    if getattr(event, key) is not None:
-                        slot[key] = getattr(event, key)
+                slot.update({k: getattr(event, k) for k in _OPAQUE if getattr(event, k) is not None})
             case ToolArgsDelta():
                 k = self.tool_index[event.index]
                 yield self.chunk({"tool_calls": [{"index": k, "function": {"arguments": event.fragment}}]})
             case PartEnd():
                 pass
             case MessageEnd():
-                ext: dict[str, Any] = {}
-                if self.opaque:
-                    ext["parts"] = {str(i): v for i, v in self.opaque.items()}
-                if FINISH_TO_CHAT[event.finish_reason] != event.finish_reason and event.finish_reason != "stop":
-                    ext["finish_reason"] = event.finish_reason
-                if event.stop_sequence is not None:
-                    ext["stop_sequence"] = event.stop_sequence
-                extra = {EXT_KEY: ext} if ext else {}
-                yield self.chunk({}, FINISH_TO_CHAT[event.finish_reason], **extra)
-                if self.include_usage:
-                    usage = render_usage(event.usage or Usage(), native=False)
-                    yield self.chunk(None, usage=usage)
-                yield "data: [DONE]\n\n"
+                yield from self.end(event)
             case _:
                 assert_never(event)
 
 
 def encode_stream(events: Iterable[StreamEvent], *, include_usage: bool = True) -> Iterator[str]:
-    """Canonical events -> chat SSE chunks, ending with ``data: [DONE]``."""
+    """Canonical events -> chat SSE chunks: a first ``{role: assistant}`` delta, content,
+    reasoning and tool-call deltas, a final chunk with ``finish_reason``, a ``usage``
+    chunk with no choices (when ``include_usage``), then ``data: [DONE]``."""
     encoder = _Encoder(include_usage)
     for event in events:
         yield from encoder.encode(event)
@@ -125,112 +153,138 @@ class _Decoder:
     next_index: int = 0
     open_kind: str | None = None
     open_index: int = -1
+    kinds: dict[int, PartKind] = field(default_factory=dict)
     tool_parts: dict[int, int] = field(default_factory=dict)
+    call_ids: set[str] = field(default_factory=set)
+    hint: dict[str, Any] | None = None
     finish: FinishReason | None = None
     stop_sequence: str | None = None
     usage: Usage | None = None
     started: bool = False
-    opened: list[int] = field(default_factory=list)
 
-    def _open(self, kind: str, **kwargs: Any) -> Iterator[StreamEvent]:
+    def _open(self, kind: PartKind, call_id: str | None = None, name: str | None = None) -> Iterator[StreamEvent]:
+        hint = self.hint if self.hint is not None and self.hint.get("kind") == kind else None
         index = self.next_index
-        self.next_index += 1
+        item_id: str | None = None
+        tool_kind: Any = "function"
+        if hint is not None:
+            self.hint = None
+            index = req(hint, "index", int, "stream._rollyard.start", _ERR)
+            item_id = opt(hint, "item_id", str, "stream._rollyard.start", _ERR)
+            tool_kind = hint.get("tool_kind", "function")
+            if tool_kind not in ("function", "custom"):
+                raise _ERR(f"unknown tool kind {tool_kind!r}", field="stream._rollyard.start.tool_kind")
+        if index in self.kinds or index < 0:
+            raise _ERR(f"part index {index} is negative or already open", field="stream._rollyard.start.index")
+        self.next_index = max(self.next_index, index + 1)
         self.open_kind, self.open_index = kind, index
-        self.opened.append(index)
-        yield PartStart(index=index, kind=kind, **kwargs)  # type: ignore[arg-type]
+        self.kinds[index] = kind
+        yield PartStart(index, kind, tool_call_id=call_id, tool_name=name, tool_kind=tool_kind, item_id=item_id)
 
-    def chunk(self, data: dict[str, Any]) -> Iterator[StreamEvent]:
+    def chunk(self, data: dict[str, Any], path: str) -> Iterator[StreamEvent]:
         if "error" in data:
             error = data["error"]
-            message = error.get("message") if isinstance(error, dict) else str(error)
-            raise MalformedResponseError(f"the stream reported an error: {message}", field="stream")
+            message = error.get("message") if isinstance(error, dict) else error
+            raise _ERR(f"the stream reported an error: {message}", field="stream")
         if not self.started:
             self.started = True
             yield MessageStart(
-                id=str(data.get("id", "")), model=str(data.get("model", "")), created=data.get("created")
+                id=opt(data, "id", str, path, _ERR) or "",
+                model=opt(data, "model", str, path, _ERR) or "",
+                created=opt(data, "created", int, path, _ERR),
             )
         if data.get("usage") is not None:
-            self.usage = parse_usage(data["usage"], "stream.usage")
-        raw_ext = data.get(EXT_KEY)
-        ext: dict[str, Any] = raw_ext if isinstance(raw_ext, dict) else {}
-        for choice in data.get("choices") or []:
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-                continue
-            delta = choice.get("delta") or {}
-            if not isinstance(delta, dict):
-                raise MalformedResponseError("delta must be an object", field="stream.choices[0].delta")
-            yield from self._delta(delta)
-            if choice.get("finish_reason"):
-                self.finish = ext.get("finish_reason") or FINISH_FROM_CHAT.get(choice["finish_reason"], "stop")
-        if ext.get("stop_sequence") is not None:
-            self.stop_sequence = ext["stop_sequence"]
-        for key, slot in (ext.get("parts") or {}).items():
-            yield from self._opaque(int(key), slot)
+            self.usage = parse_usage(data["usage"], f"{path}.usage")
+        ext = ext_of(data)
+        start = ext.get("start")
+        if start is not None:
+            self.hint = as_object(start, f"{path}.{EXT_KEY}.start", _ERR)
+            self.open_kind = None  # whatever comes next opens a new part
+        for i, choice in enumerate(as_list(data.get("choices") or [], f"{path}.choices", _ERR)):
+            c_path = f"{path}.choices[{i}]"
+            choice = as_object(choice, c_path, _ERR)
+            if (opt(choice, "index", int, c_path, _ERR) or 0) != 0:
+                continue  # n > 1: the canonical response is choice 0
+            yield from self._delta(as_object(choice.get("delta") or {}, f"{c_path}.delta", _ERR), f"{c_path}.delta")
+            finish = opt(choice, "finish_reason", str, c_path, _ERR)
+            if finish:
+                self.finish = finish_from_ext(ext, f"{path}.{EXT_KEY}") or FINISH_FROM_CHAT.get(finish, "stop")
+        self.hint = None
+        stop_sequence = opt(ext, "stop_sequence", str, f"{path}.{EXT_KEY}", _ERR)
+        if stop_sequence is not None:
+            self.stop_sequence = stop_sequence
+        parts = opt(ext, "parts", dict, f"{path}.{EXT_KEY}", _ERR) or {}
+        for key, slot in parts.items():
+            yield from self._opaque(key, slot, f"{path}.{EXT_KEY}.parts.{key}")
 
-    def _delta(self, delta: dict[str, Any]) -> Iterator[StreamEvent]:
-        for key in ("reasoning_content", "reasoning"):
-            value = delta.get(key)
-            if key in delta and value is not None:
+    def _delta(self, delta: dict[str, Any], path: str) -> Iterator[StreamEvent]:
+        for key in ("reasoning_content", "reasoning"):  # vLLM and SGLang name it either way
+            reasoning = opt(delta, key, str, path, _ERR)
+            if reasoning is not None:
                 if self.open_kind != "reasoning":
                     yield from self._open("reasoning")
-                if value:
-                    yield ReasoningDelta(self.open_index, value)
+                if reasoning:
+                    yield ReasoningDelta(self.open_index, reasoning)
                 break
-        if "content" in delta and delta["content"] is not None and "role" not in delta:
+        content = opt(delta, "content", str, path, _ERR)
+        # The opening {role, content: ""} delta is no part; text sent along with the role is.
+        if content is not None and (content or "role" not in delta):
             if self.open_kind != "text":
                 yield from self._open("text")
-            if delta["content"]:
-                yield TextDelta(self.open_index, delta["content"])
-        for call in delta.get("tool_calls") or []:
-            if not isinstance(call, dict):
-                raise MalformedResponseError("tool call delta must be an object", field="stream.tool_calls")
-            k = call.get("index", 0)
-            function = call.get("function") or {}
-            if k not in self.tool_parts:
-                index = self.next_index
-                self.next_index += 1
-                self.tool_parts[k] = index
-                self.opened.append(index)
-                self.open_kind = "tool_call"
-                yield PartStart(
-                    index=index,
-                    kind="tool_call",
-                    tool_call_id=call.get("id") or "",
-                    tool_name=function.get("name") or "",
-                )
-            if function.get("arguments"):
-                yield ToolArgsDelta(self.tool_parts[k], function["arguments"])
+            if content:
+                yield TextDelta(self.open_index, content)
+        for j, call in enumerate(opt(delta, "tool_calls", list, path, _ERR) or []):
+            yield from self._tool_call(as_object(call, f"{path}.tool_calls[{j}]", _ERR), f"{path}.tool_calls[{j}]")
 
-    def _opaque(self, index: int, slot: dict[str, Any]) -> Iterator[StreamEvent]:
-        for s_index, text in enumerate(slot.get("summary") or []):
+    def _tool_call(self, call: dict[str, Any], path: str) -> Iterator[StreamEvent]:
+        function = opt(call, "function", dict, path, _ERR) or {}
+        call_id = opt(call, "id", str, path, _ERR)
+        k = opt(call, "index", int, path, _ERR)
+        if k is None:  # some servers leave out the index: a new id is a new call
+            fresh = call_id is not None and call_id not in self.call_ids
+            k = len(self.tool_parts) if fresh or not self.tool_parts else max(self.tool_parts)
+        if call_id is not None:
+            self.call_ids.add(call_id)
+        if k not in self.tool_parts:
+            name = opt(function, "name", str, f"{path}.function", _ERR)
+            yield from self._open("tool_call", call_id or "", name or "")
+            self.tool_parts[k] = self.open_index
+        arguments = opt(function, "arguments", str, f"{path}.function", _ERR)
+        if arguments:
+            yield ToolArgsDelta(self.tool_parts[k], arguments)
+
+    def _opaque(self, key: str, slot: Any, path: str) -> Iterator[StreamEvent]:
+        slot = as_object(slot, path, _ERR)
+        index = int(key) if key.isascii() and key.isdigit() else -1
+        if self.kinds.get(index) != "reasoning":
+            raise _ERR("reasoning payload for a part that is not reasoning", field=path)
+        summary = as_list(slot.get("summary") or [], f"{path}.summary", _ERR)
+        for s_index, text in enumerate(summary):
+            if not isinstance(text, str):
+                raise _ERR("expected a list of strings", field=f"{path}.summary[{s_index}]")
             yield ReasoningSummaryDelta(index, s_index, text)
-        if any(k in slot for k in ("signature", "redacted_data", "encrypted_content")):
-            yield ReasoningOpaque(
-                index,
-                signature=slot.get("signature"),
-                redacted_data=slot.get("redacted_data"),
-                encrypted_content=slot.get("encrypted_content"),
-            )
+        opaque = {k: opt(slot, k, str, path, _ERR) for k in _OPAQUE}
+        if any(v is not None for v in opaque.values()):
+            yield ReasoningOpaque(index, **opaque)
 
     def end(self) -> Iterator[StreamEvent]:
-        for index in self.opened:
+        for index in self.kinds:
             yield PartEnd(index)
         yield MessageEnd(self.finish or "stop", self.usage, self.stop_sequence)
 
 
 def decode_stream(messages: Iterable[SSEMessage]) -> Iterator[StreamEvent]:
-    """Chat SSE -> canonical events. Ends at ``[DONE]`` (or the end of the body)."""
+    """Chat SSE -> canonical events, ending at ``data: [DONE]`` (or the end of the body).
+    Interleaved deltas of parallel tool calls are told apart by their ``index``."""
     decoder = _Decoder()
-    for message in messages:
+    for number, message in enumerate(messages):
         if message.data.strip() == "[DONE]":
             break
         try:
             data = json.loads(message.data)
         except ValueError:
-            raise MalformedResponseError(f"stream chunk is not JSON: {message.data[:80]!r}", field="stream") from None
-        if not isinstance(data, dict):
-            raise MalformedResponseError("stream chunk must be an object", field="stream")
-        yield from decoder.chunk(data)
+            raise _ERR(f"stream chunk is not JSON: {message.data[:80]!r}", field=f"stream[{number}]") from None
+        yield from decoder.chunk(as_object(data, f"stream[{number}]", _ERR), f"stream[{number}]")
     if not decoder.started:
-        raise MalformedResponseError("the stream was empty", field="stream")
+        raise _ERR("the stream was empty", field="stream")
     yield from decoder.end()

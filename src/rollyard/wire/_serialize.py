@@ -82,7 +82,7 @@ def message_from_json(data: Any, path: str) -> Message:
             id=data.get("id"),
             extra=dict(data.get("extra") or {}),
         )
-    except KeyError as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise MalformedRequestError(f"not a carried canonical message ({exc})", field=path) from None
 
 
@@ -93,7 +93,7 @@ def tool_to_json(spec: ToolSpec) -> dict[str, Any]:
 def tool_from_json(data: Any, path: str) -> ToolSpec:
     try:
         return ToolSpec(**data)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise MalformedRequestError(f"not a carried tool ({exc})", field=path) from None
 
 
@@ -188,5 +188,5 @@ def restore_request(request: Request, ext: dict[str, Any], own: Dialect) -> Requ
             extra=dict(ext.get("extra", {})),
             **{k: settings[k] for k in CARRIED_SETTINGS if k in settings},
         )
-    except (TypeError, KeyError) as exc:
+    except (TypeError, KeyError, ValueError) as exc:
         raise MalformedRequestError(f"malformed extension ({exc})", field=EXT_KEY) from None
