@@ -170,7 +170,11 @@ def test_compiler_dispatches_independent_steps_concurrently_with_typed_values() 
     assert overlap(rec.spans["lookup:Paris"], rec.spans["lookup:Tokyo"])
     a, b = rec.received["combine"]
     assert a == {"city": "Paris", "population": 2} and b == {"city": "Tokyo", "population": 14}  # dicts, not strings
-    assert [n.step.id for n in compiler.dag] == [1, 2, 3]
+    assert result.dag is not None and [(n.id, n.deps, n.status) for n in result.dag] == [
+        (1, [], "ok"),
+        (2, [], "ok"),
+        (3, [1, 2], "ok"),
+    ]
     assert "-> 16" in model.requests[-1].messages[-1].text
 
 

@@ -171,6 +171,13 @@ def test_exports_hold_identical_data_in_all_formats(tmp_path: Path) -> None:
         assert export_samples(samples, tmp_path / name, fmt) == len(samples)  # type: ignore[arg-type]
         loaded[fmt] = load_rows(tmp_path / name, fmt)  # type: ignore[arg-type]
     assert loaded["jsonl"] == loaded["parquet"] == loaded["hf"]
+    # The same rows load in pandas, from Parquet and from JSONL.
+    import pandas as pd
+
+    frames = [pd.read_parquet(tmp_path / "x.parquet"), pd.read_json(tmp_path / "x.jsonl", lines=True)]
+    for frame in frames:
+        assert list(frame["chain_id"]) == [r["chain_id"] for r in loaded["jsonl"]]
+        assert [list(ids) for ids in frame["input_ids"]] == [r["input_ids"] for r in loaded["jsonl"]]
     row = loaded["jsonl"][0]
     assert len(row["input_ids"]) == len(row["loss_mask"]) == len(row["logprobs"])
     assert row["logprobs"] == pytest.approx(samples[0].logprobs.tolist())

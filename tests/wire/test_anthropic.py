@@ -3,6 +3,7 @@ input, and streams read by the official anthropic SDK."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -15,8 +16,10 @@ from hypothesis import strategies as st
 from rollyard.wire import (
     ANTHROPIC,
     CHAT,
+    RESPONSES,
     ConversionReport,
     MalformedRequestError,
+    MalformedResponseError,
     Message,
     ReasoningPart,
     Request,
@@ -228,3 +231,343 @@ def test_redacted_thinking_streams_whole_and_decodes_back() -> None:
     assert message.content[0].type == "redacted_thinking" and message.content[0].data == "c2VjcmV0"  # type: ignore[union-attr]
     decoded = ANTHROPIC.parse_stream(sse)
     assert decoded.message.parts == response.message.parts and decoded.finish_reason == "tool_calls"
+
+
+# ---- hand-written bodies: every request feature re-renders exactly ----
+
+PNG = "iVBORw0KGgo="
+FEATURES: list[dict[str, Any]] = [
+    {"model": "m", "max_tokens": 10, "system": "be brief", "messages": [{"role": "user", "content": "hi"}]},
+    {
+        "model": "m", "max_tokens": 10,
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "look", "citations": [{"type": "char_location", "cited_text": "x"}]},
+            {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "doc"}, "title": "t"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}, "cache_control": {"type": "ephemeral"}},
+            {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}},
+        ]}],
+        "top_k": 5, "output_config": {"effort": "low"}, "context_management": {"edits": []}, "service_tier": "auto",
+    },
+    {
+        "model": "m", "max_tokens": 10,
+        "messages": [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_a", "name": "shot", "input": {"q": "ünï", "n": [1, {"x": None}]}}]},
+            {"role": "user", "content": [
+                {"type": "text", "text": "before"},
+                {"type": "tool_result", "tool_use_id": "toolu_a", "is_error": True, "content": [
+                    {"type": "text", "text": "failed"},
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg", "data": PNG}},
+                ]},
+                {"type": "text", "text": "after"},
+            ]},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_b", "name": "shot", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_b"}]},
+        ],
+        "tools": [
+            {"type": "custom", "name": "shot", "description": "d", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}},
+            {"type": "bash_20250124", "name": "bash"},
+            {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool", "max_characters": 1000},
+            {"type": "computer_20250124", "name": "computer", "display_width_px": 1024, "display_height_px": 768},
+        ],
+        "tool_choice": {"type": "tool", "name": "shot"},
+        "thinking": {"type": "disabled"},
+        "top_p": 0.5,
+    },
+    {"model": "m", "max_tokens": 10, "messages": [], "tools": [], "tool_choice": {"type": "auto"}, "thinking": {"type": "adaptive"}, "stream": False},
+    {"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": []}], "tool_choice": {"type": "none", "disable_parallel_tool_use": False}},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("body", FEATURES)
+def test_feature_bodies_rerender_exactly(body: dict[str, Any]) -> None:
+    assert ANTHROPIC.render_request(ANTHROPIC.parse_request(body)) == body
+
+
+def test_feature_bodies_parse_to_the_expected_canonical_values() -> None:
+    plain = ANTHROPIC.parse_request(FEATURES[0])
+    assert [(m.role, m.content_form, m.text) for m in plain.messages] == [
+        ("system", "string", "be brief"),
+        ("user", "string", "hi"),
+    ]
+    media = ANTHROPIC.parse_request(FEATURES[1])
+    parts = media.messages[0].parts
+    assert [type(p).__name__ for p in parts] == ["TextPart", "ImagePart", "ImagePart"]  # document kept aside
+    assert parts[0].extra["citations"][0]["cited_text"] == "x"
+    assert (parts[1].data, parts[1].media_type, parts[2].url) == (PNG, "image/png", "https://example.com/a.png")  # type: ignore[union-attr]
+    assert media.extra["top_k"] == 5 and media.extra["output_config"] == {"effort": "low"}
+    tools = ANTHROPIC.parse_request(FEATURES[2])
+    assert [m.role for m in tools.messages] == ["user", "assistant", "user", "tool", "user", "assistant", "tool"]
+    call = tools.messages[1].tool_calls[0]
+    assert (call.id, call.name, json.loads(call.arguments)) == ("toolu_a", "shot", {"q": "ünï", "n": [1, {"x": None}]})
+    result = tools.messages[3].parts[0]
+    assert isinstance(result, ToolResultPart) and (result.call_id, result.is_error, result.text) == (
+        "toolu_a",
+        True,
+        "failed",
+    )
+    assert [m.text for m in tools.messages[2:5]] == ["before", "", "after"]
+    assert [(t.kind, t.parameters) for t in tools.tools][:2] == [("function", {"type": "object"}), ("builtin", None)]
+    assert tools.tools[3].raw is not None and tools.tools[3].raw["display_width_px"] == 1024
+    assert tools.tool_choice is not None and (tools.tool_choice.mode, tools.tool_choice.name) == ("tool", "shot")
+    assert (
+        tools.parallel_tool_calls is None
+        and tools.reasoning is not None
+        and tools.reasoning.thinking_type == "disabled"
+    )
+    choice = ANTHROPIC.parse_request(FEATURES[4])
+    assert choice.parallel_tool_calls is True and choice.tool_choice is not None and choice.tool_choice.mode == "none"
+
+
+def test_claude_code_mid_conversation_system_stays_in_place_across_dialects() -> None:
+    chat = {
+        "model": "m",
+        "messages": [
+            {"role": "system", "content": "base"},
+            {"role": "user", "content": "q"},
+            {"role": "system", "content": "agent types: ..."},
+            {"role": "assistant", "content": "a"},
+        ],
+    }
+    body = ANTHROPIC.render_request(CHAT.parse_request(chat), lossless=False)
+    assert body["system"] == "base"
+    assert body["messages"] == [
+        {"role": "user", "content": "q"},
+        {"role": "system", "content": "agent types: ..."},
+        {"role": "assistant", "content": "a"},
+    ]
+    request = ANTHROPIC.parse_request(body)
+    assert [m.role for m in request.messages] == ["system", "user", "system", "assistant"]
+
+
+def test_thinking_budget_kept_exact_for_the_same_dialect_and_dropped_when_no_room() -> None:
+    qwen = {**FULL, "max_tokens": 8000, "thinking": {"type": "enabled", "budget_tokens": 32000}}
+    assert ANTHROPIC.render_request(ANTHROPIC.parse_request(qwen))["thinking"]["budget_tokens"] == 32000
+    report = ConversionReport()
+    small = ANTHROPIC.render_request(
+        ANTHROPIC.parse_request({**qwen, "max_tokens": 1000}), lossless=False, report=report
+    )
+    assert "thinking" not in small and any("thinking dropped" in w for w in report.warnings)
+
+
+def test_invalid_tool_arguments_carried_losslessly_and_reported_upstream() -> None:
+    chat = {
+        "model": "m",
+        "messages": [
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{bad"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "r"},
+        ],
+    }  # fmt: skip
+    report = ConversionReport()
+    body = ANTHROPIC.render_request(CHAT.parse_request(chat), report=report)
+    assert body["messages"][1]["content"][0]["input"] == {} and "_rollyard" in body["messages"][1]
+    assert CHAT.render_request(ANTHROPIC.parse_request(body)) == chat
+    report = ConversionReport()
+    upstream = ANTHROPIC.render_request(CHAT.parse_request(chat), lossless=False, report=report)
+    assert "_rollyard" not in json.dumps(upstream) and any("not a JSON object" in w for w in report.warnings)
+
+
+def test_responses_reasoning_round_trips_losslessly_and_is_dropped_upstream() -> None:
+    body = {
+        "model": "m",
+        "input": [
+            {"type": "message", "role": "user", "content": "q"},
+            {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "sum"}], "encrypted_content": "gAAAenc"},
+            {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "call_1", "output": "ok"},
+        ],
+    }  # fmt: skip
+    report = ConversionReport()
+    lossless = ANTHROPIC.render_request(RESPONSES.parse_request(body), report=report)
+    assert lossless["messages"][1]["content"][0] == {"type": "thinking", "thinking": "sum", "signature": ""}
+    assert RESPONSES.render_request(ANTHROPIC.parse_request(lossless)) == body
+    assert any("carried" in w for w in report.warnings)
+    report = ConversionReport()
+    upstream = ANTHROPIC.render_request(RESPONSES.parse_request(body), lossless=False, report=report)
+    assert [b["type"] for b in upstream["messages"][1]["content"]] == ["tool_use"]
+    assert any("signature" in w for w in report.warnings)
+
+
+def test_developer_prompt_becomes_system_and_is_reported() -> None:
+    chat = {"model": "m", "messages": [{"role": "developer", "content": "rules"}, {"role": "user", "content": "q"}]}
+    report = ConversionReport()
+    body = ANTHROPIC.render_request(CHAT.parse_request(chat), report=report)
+    assert body["system"] == "rules" and any("developer" in w for w in report.warnings)
+    assert CHAT.render_request(ANTHROPIC.parse_request(body)) == chat
+
+
+@pytest.mark.parametrize(
+    ("call_id", "mapped"),
+    [
+        ("toolu_01A-b", "toolu_01A-b"),
+        ("call.1/x", "rlyx_" + b"call.1/x".hex()),
+        ("rlyx_abc", "rlyx_" + b"rlyx_abc".hex()),
+    ],
+)
+def test_tool_ids_are_mapped_reversibly(call_id: str, mapped: str) -> None:
+    request = Request(
+        model="m",
+        max_tokens=5,
+        messages=[
+            Message("assistant", [ToolCallPart(call_id, "f", "{}")]),
+            Message("tool", [ToolResultPart(call_id, [TextPart("r")])]),
+        ],
+    )
+    body = ANTHROPIC.render_request(request, lossless=False)
+    assert body["messages"][0]["content"][0]["id"] == body["messages"][1]["content"][0]["tool_use_id"] == mapped
+    back = ANTHROPIC.parse_request(body)
+    assert back.messages[0].tool_calls[0].id == call_id
+    assert isinstance(back.messages[1].parts[0], ToolResultPart) and back.messages[1].parts[0].call_id == call_id
+
+
+# ---- responses ----
+
+
+@pytest.mark.parametrize(
+    ("stop_reason", "finish", "sequence"),
+    [
+        ("end_turn", "stop", None),
+        ("max_tokens", "length", None),
+        ("tool_use", "tool_calls", None),
+        ("stop_sequence", "stop_sequence", "END"),
+        ("refusal", "content_filter", None),
+        ("pause_turn", "pause_turn", None),
+    ],
+)
+def test_stop_reasons_map_both_ways(stop_reason: str, finish: str, sequence: str | None) -> None:
+    body = {
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "c",
+        "content": [
+            {"type": "thinking", "thinking": "t", "signature": "s"},
+            {"type": "redacted_thinking", "data": "r"},
+            {"type": "text", "text": "x", "citations": None},
+            {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {"a": 1}},
+        ],
+        "stop_reason": stop_reason, "stop_sequence": sequence,
+        "usage": {"input_tokens": 3, "output_tokens": 4, "service_tier": "standard"},
+        "container": None,
+    }  # fmt: skip
+    response = ANTHROPIC.parse_response(body)
+    assert (response.finish_reason, response.stop_sequence) == (finish, sequence)
+    assert ANTHROPIC.render_response(response) == body
+    foreign = dataclasses.replace(response, origin="chat", extra={})  # as if another dialect produced it
+    assert ANTHROPIC.render_response(foreign, lossless=False)["stop_reason"] == stop_reason
+
+
+def test_cross_dialect_response_usage_subtracts_cache_and_skips_empty_text() -> None:
+    response = rich_response()
+    response.message.parts.insert(0, TextPart(""))
+    response.usage = Usage(input_tokens=130, output_tokens=5, cache_read_tokens=20, cache_creation_tokens=10)
+    body = ANTHROPIC.render_response(response, lossless=False)
+    assert body["usage"] == {
+        "input_tokens": 100,
+        "output_tokens": 5,
+        "cache_read_input_tokens": 20,
+        "cache_creation_input_tokens": 10,
+    }
+    assert [b["type"] for b in body["content"]] == ["text", "tool_use", "tool_use"]
+    assert body["stop_reason"] == "tool_use" and body["content"][1]["input"] == {
+        "city": "Paris",
+        "units": "metric",
+        "days": 3,
+    }
+
+
+# ---- streams ----
+
+
+def test_own_stream_decodes_back_to_the_canonical_response() -> None:
+    response = rich_response(reasoning=ReasoningPart(text="Let me think.", signature="EqQBCkYIBRgCKkA=="))
+    response.message.parts.insert(1, TextPart(""))  # an empty text part: no block is sent for it
+    sse = "".join(ANTHROPIC.encode_stream(response_to_events(response, chunk_chars=3)))
+    assert sse.startswith("event: message_start\n") and "event: ping\n" in sse.split("content_block_start")[0]
+    assert sse.count("event: content_block_start") == 4
+    decoded = ANTHROPIC.parse_stream(sse)
+    expected = [p for p in response.message.parts if not (isinstance(p, TextPart) and not p.text)]
+    assert decoded.message.parts == expected
+    assert (decoded.id, decoded.model, decoded.finish_reason) == ("resp_1", "m", "tool_calls")
+    assert decoded.usage is not None and response.usage is not None
+    assert (decoded.usage.input_tokens, decoded.usage.output_tokens, decoded.usage.cache_read_tokens) == (120, 45, 20)
+
+
+def test_streamed_usage_matches_the_json_usage_through_the_sdk() -> None:
+    response = rich_response()
+    kwargs: Any = {"model": "m", "max_tokens": 100, "messages": [{"role": "user", "content": "x"}]}
+    sse = "".join(ANTHROPIC.encode_stream(response_to_events(response, chunk_chars=4)))
+    with _client(sse, stream=True).messages.stream(**kwargs) as stream:
+        streamed = stream.get_final_message()
+    plain = _client(ANTHROPIC.render_response(response, lossless=False), stream=False).messages.create(**kwargs)
+    assert streamed.usage.input_tokens == plain.usage.input_tokens == 100
+    assert streamed.usage.cache_read_input_tokens == plain.usage.cache_read_input_tokens == 20
+    assert streamed.model_dump()["content"] == plain.model_dump()["content"]
+
+
+START = {"type": "message_start", "message": {"id": "a", "model": "m", "usage": {"input_tokens": 1}}}
+TEXT0 = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+END = {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 1}}
+
+
+@pytest.mark.parametrize(
+    ("events", "field"),
+    [
+        ([START, {"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}], "stream[1]"),
+        ([START, {"type": "content_block_delta", "index": 4, "delta": {"type": "text_delta", "text": "x"}}, END], "stream[1].index"),
+        ([START, TEXT0, {"type": "content_block_delta", "index": 0, "delta": "x"}, END], "stream[2].delta"),
+        ([START, TEXT0, {"type": "content_block_delta", "index": 0, "delta": {"type": "magic_delta"}}, END], "stream[2].delta.type"),
+        ([START, {"type": "content_block_start", "index": 0, "content_block": {"type": "hologram"}}], "stream[1].content_block.type"),
+        ([START, {"type": "content_block_stop", "index": "0"}], "stream[1].index"),
+        ([{"type": "content_block_stop", "index": 0}], "stream[0].type"),
+        ([START, TEXT0], "stream"),
+    ],
+)  # fmt: skip
+def test_malformed_streams_raise_malformed_response_errors(events: list[Any], field: str) -> None:
+    sse = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+    with pytest.raises(MalformedResponseError) as info:
+        ANTHROPIC.parse_stream(sse)
+    assert info.value.field == field
+
+
+stream_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-1, 3) | st.sampled_from(["", "x", "text", "text_delta", "tool_use", "{"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["type", "index", "delta", "content_block", "usage", "text", "id", "name"]),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=8,
+)
+event_types = st.sampled_from(
+    ["content_block_start", "content_block_delta", "content_block_stop", "message_delta", "ping", "error"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(event_types, stream_values), max_size=5))
+def test_fuzz_streams_only_raise_wire_errors(events: list[tuple[str, Any]]) -> None:
+    bodies = [START] + [{**v, "type": t} if isinstance(v, dict) else v for t, v in events]
+    sse = "".join(f"data: {json.dumps(b)}\n\n" for b in bodies)
+    try:
+        ANTHROPIC.parse_stream(sse)
+    except WireError:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "kind"),
+    [
+        (MalformedRequestError("bad", field="messages[0].role"), 400, "invalid_request_error"),
+        (WireError("no such model", kind="not_found"), 404, "not_found_error"),
+        (WireError("too big", kind="too_large"), 413, "request_too_large"),
+        (WireError("paused", kind="overloaded"), 503, "overloaded_error"),
+        (MalformedResponseError("backend said nonsense", field="content"), 502, "api_error"),
+    ],
+)
+def test_render_error_uses_the_anthropic_error_shape(error: WireError, status: int, kind: str) -> None:
+    got_status, body = ANTHROPIC.render_error(error)
+    assert got_status == status and body == {"type": "error", "error": {"type": kind, "message": str(error)}}
+    if error.field:
+        assert error.field in body["error"]["message"]

@@ -1,26 +1,35 @@
 """Agent strategies over one runtime: the same ``Model``, toolset, budget and trace.
 
 - ``ReAct``: the function-calling loop (a turn's tool calls run concurrently).
-- ``ReWOO``: plan up front, execute, solve once.
+- ``ReWOO``: plan every call up front, run the plan, solve from the evidence.
 - ``LLMCompiler``: a planned DAG dispatched concurrently while the plan streams.
-- ``TreeSearch``: DFSDT (``order="dfs"``) and A* (``order="astar"``) over tool calls.
+- ``DFSDT`` / ``AStar``: tree search over tool-call sequences (ToolLLM, ToolChain*).
+
+Every strategy has ``async run(task) -> RunResult`` and, after a pause for approval,
+``resume(result, decisions)``; ``make_strategy(name, ...)`` picks one by name.
 """
 
-from ._compiler import REPLAN_TOOL, LLMCompiler, PlanNode
-from ._plan import PLAN_TOOL, IncrementalPlanParser, PlanStep, parse_step, resolve
+from ._compiler import REPLAN_TOOL, LLMCompiler
+from ._dag import PlanExecutor, PlanNode, results_text
+from ._plan import PLAN_TOOL, IncrementalPlanParser, PlanStep, parse_plan, parse_step, plan_tool, resolve
 from ._react import ReAct
+from ._registry import STRATEGIES, make_strategy
 from ._rewoo import ReWOO
-from ._run import Budget, PendingApproval, RunResult, RunStatus, RunStopped, Runtime, Step
-from ._search import GIVE_UP, SearchNode, TreeSearch
+from ._run import Budget, PendingApproval, RunResult, RunStatus, RunStopped, Runtime, Step, Strategy
+from ._search import DFSDT, FINISH_TOOL, AStar, SearchNode, TreeSearch
 
 __all__ = [
-    "GIVE_UP",
+    "DFSDT",
+    "FINISH_TOOL",
     "PLAN_TOOL",
     "REPLAN_TOOL",
+    "STRATEGIES",
+    "AStar",
     "Budget",
     "IncrementalPlanParser",
     "LLMCompiler",
     "PendingApproval",
+    "PlanExecutor",
     "PlanNode",
     "PlanStep",
     "ReAct",
@@ -31,7 +40,12 @@ __all__ = [
     "Runtime",
     "SearchNode",
     "Step",
+    "Strategy",
     "TreeSearch",
+    "make_strategy",
+    "parse_plan",
     "parse_step",
+    "plan_tool",
     "resolve",
+    "results_text",
 ]

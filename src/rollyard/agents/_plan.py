@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..wire import ToolSpec
+from ..tools import Toolset
+from ..wire import Message, TextPart, ToolSpec
 
 PLAN_TOOL = ToolSpec(
     name="plan",
@@ -41,11 +42,13 @@ PLAN_TOOL = ToolSpec(
     },
 )
 
-_STRING_REF = re.compile(r"^\s*(?:\$|#E|#)(\d+)\s*$")
+_STRING_REF = re.compile(r"^\s*(?:\$|#E|#)\{?(\d+)\}?((?:\.[A-Za-z_]\w*)*)\s*$")
 
 
 @dataclass
 class PlanStep:
+    """One planned tool call; ``args`` hold ``{"$ref": N}`` where step N's value goes."""
+
     id: int
     tool: str
     args: dict[str, Any]
@@ -69,11 +72,13 @@ def _refs(value: Any, found: set[int]) -> Any:
         return [_refs(v, found) for v in value]
     if isinstance(value, str) and (match := _STRING_REF.match(value)):
         found.add(int(match.group(1)))
-        return {"$ref": int(match.group(1))}
+        path = [p for p in match.group(2).split(".") if p]
+        return {"$ref": int(match.group(1)), "path": path} if path else {"$ref": int(match.group(1))}
     return value
 
 
 def parse_step(raw: Any, position: int) -> PlanStep:
+    """Read one step as models write it; what cannot be read becomes ``error``."""
     if not isinstance(raw, dict):
         return PlanStep(position, "", {}, error=f"step {position} is not an object")
     try:
@@ -81,7 +86,9 @@ def parse_step(raw: Any, position: int) -> PlanStep:
     except ValueError:
         step_id = position
     tool = raw.get("tool") or raw.get("name") or raw.get("function")
-    args = raw.get("args", raw.get("arguments", {}))
+    args = raw.get("args", raw.get("arguments", raw.get("parameters", {})))
+    if args is None:
+        args = {}
     if isinstance(args, str):
         try:
             args = json.loads(args)
@@ -107,7 +114,9 @@ def resolve(value: Any, results: dict[int, Any]) -> Any:
     if isinstance(value, dict):
         if "$ref" in value and isinstance(value["$ref"], int):
             resolved = results[value["$ref"]]
-            for key in value.get("path", []):
+            for key in value.get("path") or []:
+                if isinstance(resolved, list | tuple) and isinstance(key, str) and key.lstrip("-").isdigit():
+                    key = int(key)
                 resolved = resolved[key]
             return resolved
         return {k: resolve(v, results) for k, v in value.items()}
@@ -150,11 +159,100 @@ class IncrementalPlanParser:
 
     def finish(self) -> list[PlanStep]:
         """Steps a non-streamed (or oddly shaped) plan holds, once it is complete."""
-        try:
-            whole = json.loads(self.text or "{}")
-        except ValueError:
+        whole = _first_json(self.text)
+        if whole is None:
             return [PlanStep(0, "", {}, error="the plan is not JSON")] if self._count == 0 else []
-        steps = whole.get("steps") if isinstance(whole, dict) else whole
+        steps = whole.get("steps", whole.get("plan")) if isinstance(whole, dict) else whole
+        if isinstance(steps, dict):
+            steps = [steps]
         if not isinstance(steps, list):
             return [PlanStep(0, "", {}, error="the plan has no steps list")] if self._count == 0 else []
         return [parse_step(raw, i + 1) for i, raw in enumerate(steps)][self._count :]
+
+
+def _first_json(text: str) -> Any:
+    """The first JSON object or array in ``text`` (models wrap plans in prose or fences)."""
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"[\[{]", text):
+        try:
+            value, _ = decoder.raw_decode(text, match.start())
+        except ValueError:
+            continue
+        return value
+    return None
+
+
+def parse_plan(text: str) -> list[PlanStep]:
+    """Steps of a complete plan: the ``plan`` tool's arguments, or JSON inside text."""
+    parser = IncrementalPlanParser()
+    steps = list(parser.feed(text))
+    return steps + parser.finish()
+
+
+def tool_catalogue(toolset: Toolset) -> str:
+    """The tools as signatures, one a line, for planner prompts. Not as JSON schemas:
+    a small model copies schema text into its arguments."""
+    lines = []
+    for spec in toolset.specs():
+        properties = (spec.parameters or {}).get("properties", {})
+        signature = ", ".join(f"{name}: {schema.get('type', 'any')}" for name, schema in properties.items())
+        lines.append(f"- {spec.name}({signature}): {spec.description or ''}")
+    return "\n".join(lines)
+
+
+_REF_STRING = {"type": "string", "pattern": "^[$][0-9]+([.][A-Za-z_][A-Za-z0-9_]*)*$"}
+
+
+def _step_schema(spec: ToolSpec) -> dict[str, Any]:
+    parameters = spec.parameters or {}
+    if "$defs" in json.dumps(parameters) or '"$ref"' in json.dumps(parameters):
+        args: dict[str, Any] = {"type": "object"}  # nested definitions: left loose rather than mis-typed
+    else:
+        properties = parameters.get("properties", {})
+        args = {
+            "type": "object",
+            "properties": {name: {"anyOf": [schema, _REF_STRING]} for name, schema in properties.items()},
+            "required": list(parameters.get("required", [])),
+        }
+    return {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "tool": {"const": spec.name}, "args": args},
+        "required": ["id", "tool", "args"],
+    }
+
+
+def plan_tool(toolset: Toolset, max_steps: int = 8) -> ToolSpec:
+    """The ``plan`` tool typed for ``toolset``: each step names one of its tools with
+    that tool's arguments (or ``"$N"`` references). A model decoding under a grammar
+    built from this schema can only write well-formed steps."""
+    steps = {"type": "array", "items": {"anyOf": [_step_schema(s) for s in toolset.specs()]}, "maxItems": max_steps}
+    return ToolSpec(
+        name=PLAN_TOOL.name,
+        description=PLAN_TOOL.description,
+        parameters={"type": "object", "properties": {"steps": steps}, "required": ["steps"]},
+    )
+
+
+def plan_from_message(message: Message) -> list[PlanStep]:
+    """The steps of a planner's reply: its ``plan`` call, else JSON inside its text."""
+    for call in message.tool_calls:
+        if call.name == PLAN_TOOL.name:
+            return parse_plan(call.arguments)
+    if message.text.strip():
+        return parse_plan(message.text)
+    return [PlanStep(0, "", {}, error="the planner wrote no plan")]
+
+
+PLANNER_RULES = (
+    "Call the plan tool once with every tool call the task needs, as steps "
+    '[{"id": 1, "tool": "...", "args": {...}}, ...]. To use the result of an earlier step as an argument, '
+    'write "$N" (N is that step\'s id), or "$N.field" for one field of it. '
+    "Do not compute results yourself: let the tools do it."
+)
+
+
+def planner_messages(toolset: Toolset, task: str, extra_rules: str = "", notes: Sequence[str] = ()) -> list[Message]:
+    """System + user messages asking for a plan (as a call to the ``plan`` tool)."""
+    system = f"You plan tool calls. Tools:\n{tool_catalogue(toolset)}\n{PLANNER_RULES} {extra_rules}".strip()
+    user = task if not notes else f"{task}\n\nEarlier attempts:\n" + "\n".join(notes)
+    return [Message("system", [TextPart(system)]), Message("user", [TextPart(user)])]

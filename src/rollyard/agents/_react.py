@@ -4,23 +4,27 @@ concurrently; their results go back in call order."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..models import Model
 from ..tools import ToolResult, Toolset
-from ..wire import Message, Request, TextPart, ToolCallPart, ToolResultPart
-from ._run import Budget, RunResult, RunStopped, Runtime
+from ..wire import Message, TextPart, ToolCallPart, ToolChoice, ToolResultPart
+from ._run import Budget, RunResult, Runtime, Strategy
 
 
 @dataclass
 class _ReActState:
     runtime: Runtime
     messages: list[Message]
-    steps: int
+    steps: int = 0
     pending_calls: list[ToolCallPart] = field(default_factory=list)
 
 
-class ReAct:
-    """Reason + act with native tool calls until the model answers in text."""
+class ReAct(Strategy):
+    """Reason + act with native tool calls until the model answers in text.
+
+    ``parallel_tool_calls=False`` is the classic ReAct loop: one call per turn (any
+    further calls of a turn are dropped from the history, never left unanswered)."""
 
     name = "react"
 
@@ -33,45 +37,33 @@ class ReAct:
         parallel_tool_calls: bool = True,
         max_steps: int = 10,
         system: str | None = None,
-        model_name: str = "agent",
-        max_tokens: int | None = None,
-        loop_limit: int = 3,
+        tool_choice: ToolChoice | None = None,
+        **options: Any,
     ) -> None:
-        self.model, self.toolset, self.budget = model, toolset, budget
+        super().__init__(model, toolset, budget, **options)
         self.parallel_tool_calls = parallel_tool_calls
         self.max_steps = max_steps
         self.system = system
-        self.model_name = model_name
-        self.max_tokens = max_tokens
-        self.loop_limit = loop_limit
+        self.tool_choice = tool_choice
 
     async def run(self, task: str) -> RunResult:
-        runtime = Runtime(self.model, self.toolset, self.budget, loop_limit=self.loop_limit)
+        runtime = self.runtime()
         messages = [Message("system", [TextPart(self.system)])] if self.system else []
         messages.append(Message("user", [TextPart(task)]))
-        return await self._loop(_ReActState(runtime, messages, 0))
+        state = _ReActState(runtime, messages)
+        return await self.guarded(runtime, self._loop(state), state)
 
     async def resume(self, paused: RunResult, decisions: dict[str, bool]) -> RunResult:
-        """Continue a run that stopped ``awaiting_approval`` (call id -> approved?)."""
         state = paused.state
-        if not isinstance(state, _ReActState):
+        if not isinstance(state, _ReActState) or paused.status != "awaiting_approval":
             raise ValueError("this result has no paused ReAct run to resume")
-        state.runtime.approved.update(decisions)
-        state.runtime.result.pending_approvals = []
-        try:
-            self._append_results(state, await state.runtime.tools(state.pending_calls, concurrent=True))
-        except RunStopped as stop:
-            return self._stopped(state, stop)
-        return await self._loop(state)
+        state.runtime.resume(decisions)
+        return await self.guarded(state.runtime, self._continue(state), state)
 
-    def _request(self, state: _ReActState) -> Request:
-        return Request(
-            model=self.model_name,
-            messages=list(state.messages),
-            tools=self.toolset.specs(),
-            parallel_tool_calls=self.parallel_tool_calls,
-            max_tokens=self.max_tokens,
-        )
+    async def _continue(self, state: _ReActState) -> RunResult:
+        self._append_results(state, await state.runtime.tools(state.pending_calls, concurrent=True))
+        state.pending_calls = []
+        return await self._loop(state)
 
     @staticmethod
     def _append_results(state: _ReActState, results: list[ToolResult]) -> None:
@@ -79,28 +71,27 @@ class ReAct:
             part = ToolResultPart(result.call_id, [TextPart(result.content)], is_error=result.is_error or None)
             state.messages.append(Message("tool", [part]))
 
-    def _stopped(self, state: _ReActState, stop: RunStopped) -> RunResult:
-        result = state.runtime.finish(None, stop.status, stop.reason)
-        if stop.status == "awaiting_approval":
-            result.state = state
-        return result
-
     async def _loop(self, state: _ReActState) -> RunResult:
         runtime = state.runtime
-        try:
-            while state.steps < self.max_steps:
-                state.steps += 1
-                response = await runtime.llm(self._request(state), name="react")
-                state.messages.append(response.message)
-                calls = response.message.tool_calls
-                if not calls:
-                    return runtime.finish(response.message.text)
-                # Without parallel calls, one call a turn (the classic ReAct loop).
-                if not self.parallel_tool_calls:
-                    calls = calls[:1]
-                state.pending_calls = calls
-                self._append_results(state, await runtime.tools(calls, concurrent=self.parallel_tool_calls))
-                state.pending_calls = []
-            return runtime.finish(None, "max_steps", f"no answer after {self.max_steps} steps")
-        except RunStopped as stop:
-            return self._stopped(state, stop)
+        while state.steps < self.max_steps:
+            state.steps += 1
+            request = self.request(
+                list(state.messages),
+                tools=self.toolset.specs(),
+                tool_choice=self.tool_choice,
+                parallel_tool_calls=self.parallel_tool_calls,
+            )
+            response = await runtime.llm(request, name="react")
+            message = response.message
+            calls = message.tool_calls
+            if not calls:
+                state.messages.append(message)
+                return runtime.finish(message.text)
+            if not self.parallel_tool_calls and len(calls) > 1:
+                calls = calls[:1]
+                message = Message("assistant", [p for p in message.parts if not isinstance(p, ToolCallPart)] + calls)
+            state.messages.append(message)
+            state.pending_calls = calls
+            self._append_results(state, await runtime.tools(calls, concurrent=self.parallel_tool_calls))
+            state.pending_calls = []
+        return runtime.finish(None, "max_steps", f"no answer after {self.max_steps} steps")

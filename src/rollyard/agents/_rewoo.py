@@ -1,21 +1,33 @@
 """ReWOO: plan every call up front (with references to earlier results), execute the
-plan, then one solver call writes the answer. The history is never re-sent step by
-step, which is where its prompt-token savings over ReAct come from."""
+plan, then one solver call answers from the evidence.
+
+Two model calls however many tools run, so the prompt never re-sends a growing
+history (ReAct's cost on multi-step tasks)."""
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..models import Model
 from ..tools import ToolResult, Toolset
-from ..wire import Message, Request, TextPart, ToolCallPart, ToolChoice
-from ._compiler import tool_catalogue
-from ._plan import PLAN_TOOL, IncrementalPlanParser, resolve
-from ._run import Budget, RunResult, RunStopped, Runtime
+from ..wire import Message, TextPart, ToolChoice
+from ._dag import PlanExecutor, PlanNode, results_text
+from ._plan import PLAN_TOOL, PlanStep, plan_from_message, plan_tool, planner_messages
+from ._run import Budget, RunResult, RunStopped, Runtime, Strategy
 
 
-class ReWOO:
-    """Planner -> worker (the plan, in dependency order) -> solver."""
+@dataclass
+class _ReWOOState:
+    runtime: Runtime
+    task: str
+    steps: list[PlanStep] | None = None
+    reuse: dict[int, ToolResult] = field(default_factory=dict)
+
+
+class ReWOO(Strategy):
+    """Planner, worker, solver. The worker runs the plan in order (``concurrent=True``
+    runs independent steps at once); references pass the tools' Python values."""
 
     name = "rewoo"
 
@@ -25,60 +37,50 @@ class ReWOO:
         toolset: Toolset,
         budget: Budget | None = None,
         *,
-        model_name: str = "agent",
-        max_tokens: int | None = None,
+        concurrent: bool = False,
+        **options: Any,
     ) -> None:
-        self.model, self.toolset, self.budget = model, toolset, budget
-        self.model_name = model_name
-        self.max_tokens = max_tokens
+        super().__init__(model, toolset, budget, **options)
+        self.concurrent = concurrent
 
     async def run(self, task: str) -> RunResult:
-        runtime = Runtime(self.model, self.toolset, self.budget)
+        runtime = self.runtime()
+        state = _ReWOOState(runtime, task)
+        return await self.guarded(runtime, self._solve(state), state)
+
+    async def resume(self, paused: RunResult, decisions: dict[str, bool]) -> RunResult:
+        state = paused.state
+        if not isinstance(state, _ReWOOState) or paused.status != "awaiting_approval":
+            raise ValueError("this result has no paused ReWOO run to resume")
+        state.runtime.resume(decisions)
+        return await self.guarded(state.runtime, self._solve(state), state)
+
+    async def _solve(self, state: _ReWOOState) -> RunResult:
+        runtime = state.runtime
+        if state.steps is None:
+            request = self.request(
+                planner_messages(self.toolset, state.task),
+                tools=[plan_tool(self.toolset)],
+                tool_choice=ToolChoice("tool", PLAN_TOOL.name),
+            )
+            state.steps = plan_from_message((await runtime.llm(request, name="plan")).message)
+        executor = PlanExecutor(runtime, 0, sequential=not self.concurrent, reuse=state.reuse)
+        for step in state.steps:
+            executor.add(step)
         try:
-            system = f"You plan tool calls. Tools:\n{tool_catalogue(self.toolset)}\nCall plan with every step needed."
-            plan_request = Request(
-                model=self.model_name,
-                messages=[Message("system", [TextPart(system)]), Message("user", [TextPart(task)])],
-                tools=[PLAN_TOOL],
-                tool_choice=ToolChoice("tool", "plan"),
-                max_tokens=self.max_tokens,
-            )
-            response = await runtime.llm(plan_request, name="plan")
-            calls = [c for c in response.message.tool_calls if c.name == "plan"]
-            if not calls:
-                return runtime.finish(None, "parse_error", "the planner made no plan")
-            parser = IncrementalPlanParser()
-            steps = list(parser.feed(calls[0].arguments)) + parser.finish()
-            done: dict[int, ToolResult] = {}
-            evidence: list[str] = []
-            pending = sorted(steps, key=lambda s: s.id)
-            while pending:
-                ready = [s for s in pending if s.deps <= done.keys()]
-                if not ready:
-                    return runtime.finish(None, "parse_error", "the plan refers to steps that never run")
-                step = ready[0]
-                pending.remove(step)
-                call_id = f"rewoo_{step.id}"
-                if step.error is not None:
-                    result = ToolResult(call_id, step.tool or "?", "invalid_arguments", step.error)
-                elif any(done[d].is_error for d in step.deps):
-                    result = ToolResult(call_id, step.tool, "error", "an input step failed")
-                else:
-                    args = resolve(step.args, {d: done[d].value for d in step.deps})
-                    result = await runtime.tool(ToolCallPart(call_id, step.tool, json.dumps(args, default=str)))
-                done[step.id] = result
-                evidence.append(f"#E{step.id} = {step.tool}({json.dumps(step.args)}) -> {result.content}")
-            solve = Request(
-                model=self.model_name,
-                messages=[
-                    Message(
-                        "user",
-                        [TextPart(f"Task: {task}\nEvidence:\n" + "\n".join(evidence) + "\nAnswer the task.")],
-                    )
-                ],
-                max_tokens=self.max_tokens,
-            )
-            answer = await runtime.llm(solve, name="solve")
-            return runtime.finish(answer.message.text)
-        except RunStopped as stop:
-            return runtime.finish(None, stop.status, stop.reason)
+            nodes = await executor.wait()
+        finally:
+            runtime.result.dag = executor.nodes
+            state.reuse = executor.results()
+        if all(n.status == "parse_error" for n in nodes):
+            raise RunStopped("parse_error", "the planner produced no readable plan")
+        answer = await self._solver(runtime, state.task, nodes)
+        return runtime.finish(answer)
+
+    async def _solver(self, runtime: Runtime, task: str, nodes: list[PlanNode]) -> str:
+        prompt = (
+            f"Task: {task}\nA plan was run; each line is a step and its result:\n{results_text(nodes)}\n"
+            "Answer the task briefly from these results."
+        )
+        response = await runtime.llm(self.request([Message("user", [TextPart(prompt)])]), name="solve")
+        return response.message.text

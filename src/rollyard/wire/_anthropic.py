@@ -313,13 +313,19 @@ def render_request(
             system_back = _parse_system(body["system"])
             if lossless and not (system_back is not None and same_messages(lead, [system_back])):
                 put_ext(body, system_messages=[message_to_json(m) for m in lead])
-            if any(m.role == "developer" for m in lead) and not lossless:
-                report.warn("developer messages became the Anthropic system prompt")
-    rendered = []
+            if any(m.role == "developer" for m in lead):
+                how = "their role is carried in _rollyard" if lossless else "their role is lost"
+                report.warn(f"developer messages became the Anthropic system prompt ({how})")
+    rendered: list[dict[str, Any]] = []
     for group in _groups(messages, own):
         out = render_group(group, native=own, lossless=lossless, carry=False, report=report)
         if lossless and not _native_is_exact(group, out):
             put_ext(out, messages=[message_to_json(m) for m in group])
+            if not own:
+                report.warn(
+                    f"messages[{len(rendered)}] has no exact Anthropic form (ids, reasoning payloads, "
+                    "roles or fields of another dialect): carried in _rollyard"
+                )
         rendered.append(out)
     if not lossless:
         rendered = _fix_orphans(rendered, report)

@@ -230,7 +230,9 @@ def _render_part(part: Part, native: bool, lossless: bool, report: ConversionRep
             if part.signature is None and not native and not lossless:
                 report.warn("reasoning without an Anthropic signature was left out (Anthropic rejects it)")
                 return None
-            block: dict[str, Any] = {"type": "thinking", "thinking": part.text or "", "signature": part.signature or ""}
+            # A Responses reasoning item shows its summaries as the thinking text.
+            text = part.text if part.text is not None else "\n\n".join(part.summary or [])
+            block: dict[str, Any] = {"type": "thinking", "thinking": text, "signature": part.signature or ""}
             if native and part.extra.get("~no_signature"):
                 block.pop("signature")
             return {**block, **extra}

@@ -165,6 +165,7 @@ class _Encoder:
     kinds: dict[int, str] = field(default_factory=dict)
     skipped: set[int] = field(default_factory=set)
     pending_text: dict[int, bool] = field(default_factory=dict)
+    summary_at: dict[int, int] = field(default_factory=dict)
     usage: Usage | None = None
 
     def event(self, name: str, data: dict[str, Any]) -> str:
@@ -215,7 +216,10 @@ class _Encoder:
             case ReasoningSummaryDelta():
                 if self.pending_text.pop(event.index, False):
                     yield self.start_block(event.index, {"type": "thinking", "thinking": "", "signature": ""})
-                yield self.delta(event.index, {"type": "thinking_delta", "thinking": event.text})
+                # Summaries are joined as in a rendered thinking block: by blank lines.
+                gap = "\n\n" if self.summary_at.get(event.index, 0) != event.summary_index else ""
+                self.summary_at[event.index] = event.summary_index
+                yield self.delta(event.index, {"type": "thinking_delta", "thinking": gap + event.text})
             case ReasoningOpaque():
                 if event.redacted_data is not None and self.pending_text.pop(event.index, False):
                     yield self.start_block(event.index, {"type": "redacted_thinking", "data": event.redacted_data})
@@ -254,82 +258,110 @@ def encode_stream(events: Iterable[StreamEvent], *, include_usage: bool = True) 
 
 @dataclass
 class _Decoder:
+    """Every field is read through the typed accessors: a malformed event raises
+    ``MalformedResponseError`` naming it, never a KeyError or TypeError."""
+
     parts: dict[int, int] = field(default_factory=dict)
-    kinds: dict[int, str] = field(default_factory=dict)
     usage_in: dict[str, Any] = field(default_factory=dict)
     started: bool = False
     ended: bool = False
 
-    def decode(self, data: dict[str, Any]) -> Iterator[StreamEvent]:
-        kind = data.get("type")
+    def _index(self, data: dict[str, Any], path: str) -> int:
+        block = req(data, "index", int, path, _ERR)
+        if block not in self.parts:
+            raise _ERR(f"no content block was started at index {block}", field=f"{path}.index")
+        return self.parts[block]
+
+    def decode(self, data: dict[str, Any], n: int) -> Iterator[StreamEvent]:
+        path = f"stream[{n}]"
+        kind = req(data, "type", str, path, _ERR)
         if kind == "error":
-            error = data.get("error") or {}
-            raise _ERR(f"the stream reported an error: {error.get('message', error)}", field="stream")
+            error = data.get("error")
+            message = error.get("message", error) if isinstance(error, dict) else error
+            raise _ERR(f"the stream reported an error: {message}", field=path)
+        if kind != "message_start" and not self.started and kind != "ping":
+            raise _ERR(f"{kind} before message_start", field=f"{path}.type")
         if kind == "message_start":
-            message = data.get("message") or {}
+            message = as_object(req(data, "message", dict, path, _ERR), f"{path}.message", _ERR)
             self.started = True
-            self.usage_in = dict(message.get("usage") or {})
-            yield MessageStart(str(message.get("id", "")), str(message.get("model", "")))
+            self.usage_in = dict(opt(message, "usage", dict, f"{path}.message", _ERR) or {})
+            yield MessageStart(
+                opt(message, "id", str, f"{path}.message", _ERR) or "",
+                opt(message, "model", str, f"{path}.message", _ERR) or "",
+            )
         elif kind == "content_block_start":
-            b = int(data.get("index", len(self.parts)))
-            block = data.get("content_block") or {}
+            b = req(data, "index", int, path, _ERR)
+            block = req(data, "content_block", dict, path, _ERR)
+            bpath = f"{path}.content_block"
+            block_type = req(block, "type", str, bpath, _ERR)
             index = self.parts[b] = len(self.parts)
-            block_type = block.get("type")
-            self.kinds[b] = str(block_type)
             if block_type == "text":
                 yield PartStart(index, "text")
-                if block.get("text"):
-                    yield TextDelta(index, block["text"])
-            elif block_type in ("thinking", "redacted_thinking"):
+                if text := opt(block, "text", str, bpath, _ERR):
+                    yield TextDelta(index, text)
+            elif block_type == "thinking":
                 yield PartStart(index, "reasoning")
-                if block.get("thinking"):
-                    yield ReasoningDelta(index, block["thinking"])
-                if block_type == "redacted_thinking":
-                    yield ReasoningOpaque(index, redacted_data=block.get("data"))
+                if thinking := opt(block, "thinking", str, bpath, _ERR):
+                    yield ReasoningDelta(index, thinking)
+                if signature := opt(block, "signature", str, bpath, _ERR):
+                    yield ReasoningOpaque(index, signature=signature)
+            elif block_type == "redacted_thinking":
+                yield PartStart(index, "reasoning")
+                yield ReasoningOpaque(index, redacted_data=req(block, "data", str, bpath, _ERR))
             elif block_type == "tool_use":
+                call_id = from_anthropic_id(req(block, "id", str, bpath, _ERR))
                 yield PartStart(
-                    index,
-                    "tool_call",
-                    tool_call_id=from_anthropic_id(str(block.get("id", ""))),
-                    tool_name=block.get("name"),
+                    index, "tool_call", tool_call_id=call_id, tool_name=req(block, "name", str, bpath, _ERR)
                 )
+                initial = opt(block, "input", dict, bpath, _ERR)
+                if initial:  # the API starts with {}; a complete input may come whole
+                    yield ToolArgsDelta(index, json.dumps(initial, ensure_ascii=False))
             else:
-                raise _ERR(f"unsupported streamed block type {block_type!r}", field="stream.content_block.type")
+                raise _ERR(f"unsupported streamed block type {block_type!r}", field=f"{bpath}.type")
         elif kind == "content_block_delta":
-            index = self.parts[int(data.get("index", 0))]
-            delta = data.get("delta") or {}
-            match delta.get("type"):
+            index = self._index(data, path)
+            delta = req(data, "delta", dict, path, _ERR)
+            dpath = f"{path}.delta"
+            match req(delta, "type", str, dpath, _ERR):
                 case "text_delta":
-                    yield TextDelta(index, delta.get("text", ""))
+                    yield TextDelta(index, req(delta, "text", str, dpath, _ERR))
                 case "thinking_delta":
-                    yield ReasoningDelta(index, delta.get("thinking", ""))
+                    yield ReasoningDelta(index, req(delta, "thinking", str, dpath, _ERR))
                 case "signature_delta":
-                    yield ReasoningOpaque(index, signature=delta.get("signature", ""))
+                    yield ReasoningOpaque(index, signature=req(delta, "signature", str, dpath, _ERR))
                 case "input_json_delta":
-                    if delta.get("partial_json"):
-                        yield ToolArgsDelta(index, delta["partial_json"])
+                    if fragment := req(delta, "partial_json", str, dpath, _ERR):
+                        yield ToolArgsDelta(index, fragment)
+                case "citations_delta":
+                    pass  # citations have no canonical slot in a streamed part
                 case other:
-                    raise _ERR(f"unknown delta type {other!r}", field="stream.delta.type")
+                    raise _ERR(f"unknown delta type {other!r}", field=f"{dpath}.type")
         elif kind == "content_block_stop":
-            yield PartEnd(self.parts[int(data.get("index", 0))])
+            yield PartEnd(self._index(data, path))
         elif kind == "message_delta":
-            delta = data.get("delta") or {}
-            usage = parse_usage({**self.usage_in, **(data.get("usage") or {})}, "stream.usage")
-            stop = STOP_FROM.get(str(delta.get("stop_reason") or "end_turn"), "stop")
+            delta = req(data, "delta", dict, path, _ERR)
+            # message_delta counts are cumulative and overwrite, but a null keeps the earlier count.
+            latest = opt(data, "usage", dict, path, _ERR) or {}
+            usage = {**self.usage_in, **{k: v for k, v in latest.items() if v is not None}}
+            stop = opt(delta, "stop_reason", str, f"{path}.delta", _ERR) or "end_turn"
             self.ended = True
-            yield MessageEnd(stop, usage, delta.get("stop_sequence"))
+            yield MessageEnd(
+                STOP_FROM.get(stop, "stop"),
+                parse_usage(usage, f"{path}.usage"),
+                opt(delta, "stop_sequence", str, f"{path}.delta", _ERR),
+            )
 
 
 def decode_stream(messages: Iterable[SSEMessage]) -> Iterator[StreamEvent]:
     """Anthropic SSE -> canonical events."""
     decoder = _Decoder()
-    for message in messages:
+    for n, message in enumerate(messages):
         try:
             data = json.loads(message.data)
         except ValueError:
             raise _ERR(f"stream event is not JSON: {message.data[:80]!r}", field="stream") from None
         if not isinstance(data, dict):
-            raise _ERR("stream event must be an object", field="stream")
-        yield from decoder.decode(data)
+            raise _ERR("stream event must be an object", field=f"stream[{n}]")
+        yield from decoder.decode(data, n)
     if not decoder.started or not decoder.ended:
         raise _ERR("the stream ended before message_delta", field="stream")
