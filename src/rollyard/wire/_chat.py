@@ -16,7 +16,7 @@ from ._chat_messages import native_is_exact, not_native, own_extra, parse_messag
 from ._chat_response import parse_response, render_response
 from ._chat_stream import decode_stream, encode_stream
 from ._codec import Codec
-from ._errors import MalformedRequestError, WireError, openai_error
+from ._errors import MalformedRequestError, openai_error
 from ._fields import EXT_KEY, as_object, ext_of, opt, put_ext, req
 from ._serialize import (
     carry_request,
@@ -278,11 +278,6 @@ def render_request(
     return body
 
 
-def render_error(error: WireError) -> tuple[int, dict[str, Any]]:
-    """The OpenAI error shape: ``{"error": {"message", "type", "param", "code"}}``."""
-    return openai_error(error)
-
-
 CHAT = Codec(
     dialect="chat",
     parse_request=parse_request,
@@ -291,5 +286,5 @@ CHAT = Codec(
     render_response=render_response,
     encode_stream=encode_stream,
     decode_stream=decode_stream,
-    render_error=render_error,
+    render_error=openai_error,
 )

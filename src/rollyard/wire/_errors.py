@@ -3,7 +3,7 @@ answer in the caller's own dialect (see ``render_error`` in each dialect codec).
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 ErrorKind: TypeAlias = Literal[
     "invalid_request",  # malformed body: 400
@@ -80,7 +80,7 @@ _OPENAI_ERROR_TYPES: dict[ErrorKind, str] = {
 }
 
 
-def openai_error(error: WireError) -> tuple[int, dict[str, object]]:
+def openai_error(error: WireError) -> tuple[int, dict[str, Any]]:
     """The OpenAI error shape, shared by Chat Completions and Responses:
     ``{"error": {"message", "type", "param", "code"}}``; ``param`` names the field."""
     body = {"message": str(error), "type": _OPENAI_ERROR_TYPES[error.kind], "param": error.field, "code": error.kind}

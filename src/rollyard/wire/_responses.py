@@ -24,7 +24,7 @@ from ._canonical import (
     ToolSpec,
 )
 from ._codec import Codec
-from ._errors import MalformedRequestError, WireError, openai_error
+from ._errors import MalformedRequestError, openai_error
 from ._fields import EXT_KEY, as_object, opt, put_ext, req
 from ._responses_items import ItemFolder, ParseCtx, join
 from ._responses_output import parse_response, render_response
@@ -349,14 +349,7 @@ def _render_reasoning(config: ReasoningConfig, rctx: RenderCtx) -> dict[str, Any
     return out
 
 
-# ---- errors ----
-
-
-def render_error(error: WireError) -> tuple[int, dict[str, Any]]:
-    """The OpenAI error shape: ``{"error": {"message", "type", "param", "code"}}``."""
-    return openai_error(error)
-
-
+# Errors use the OpenAI shape shared with Chat Completions.
 RESPONSES = Codec(
     dialect="responses",
     parse_request=parse_request,
@@ -365,7 +358,7 @@ RESPONSES = Codec(
     render_response=render_response,
     encode_stream=encode_stream,
     decode_stream=decode_stream,
-    render_error=render_error,
+    render_error=openai_error,
 )
 
-__all__ = ["RESPONSES", "parse_request", "render_error", "render_request"]
+__all__ = ["RESPONSES", "parse_request", "render_request"]
