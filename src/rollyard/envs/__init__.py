@@ -1,0 +1,1 @@
+"""Environments: stateful tool worlds with reset, snapshot/restore, state and diff."""

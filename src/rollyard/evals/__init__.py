@@ -1,0 +1,1 @@
+"""Evaluation: tasks, state-diff contracts, BFCL checkers, the eval runner and its reports."""
