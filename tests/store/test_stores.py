@@ -77,3 +77,26 @@ def test_contract(store_url: str) -> None:
         await again.aclose()
 
     asyncio.run(main())
+
+
+def test_eval_runs_and_results_persist_and_upsert(store_url: str) -> None:
+    async def write() -> None:
+        store = open_store(store_url)
+        await store.put_eval_run("run-1", {"suite": "builtin", "strategies": ["react"]})
+        await store.put_eval_result("run-1", "react|m|t1", {"success": False})
+        await store.put_eval_result("run-1", "react|m|t1", {"success": True})
+        await store.put_eval_result("run-1", "react|m|t2", {"success": False})
+        await store.aclose()
+
+    async def read() -> tuple[dict | None, list[str], dict]:
+        store = open_store(store_url)
+        try:
+            return await store.eval_run("run-1"), await store.eval_runs(), await store.eval_results("run-1")
+        finally:
+            await store.aclose()
+
+    asyncio.run(write())
+    spec, runs, results = asyncio.run(read())
+    assert spec == {"suite": "builtin", "strategies": ["react"]}
+    assert runs == ["run-1"]
+    assert results == {"react|m|t1": {"success": True}, "react|m|t2": {"success": False}}

@@ -5,6 +5,7 @@ from ._app import build_app
 from ._config import BackendConfig, GatewayConfig
 from ._pipeline import GatewayState
 from ._router import Backend, Router, UnknownModelError, build_backend
+from ._serve import serve_in_loop
 from ._sessions import SessionInfo, harness_of, resolve_session
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "build_backend",
     "harness_of",
     "resolve_session",
+    "serve_in_loop",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
+from typing import Any
 
 from ._records import CallRecord, SessionSummary
 
@@ -30,6 +31,25 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def aclose(self) -> None: ...
+
+    # Evaluation runs (``rollyard eval``): the run's spec and one result per case.
+
+    @abc.abstractmethod
+    async def put_eval_run(self, run_id: str, spec: dict[str, Any]) -> None: ...
+
+    @abc.abstractmethod
+    async def eval_run(self, run_id: str) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    async def eval_runs(self) -> list[str]:
+        """Run ids, oldest first."""
+
+    @abc.abstractmethod
+    async def put_eval_result(self, run_id: str, key: str, result: dict[str, Any]) -> None:
+        """Durable once it returns (a later ``--resume`` skips ``key``)."""
+
+    @abc.abstractmethod
+    async def eval_results(self, run_id: str) -> dict[str, dict[str, Any]]: ...
 
 
 def default_db_path() -> Path:

@@ -50,6 +50,31 @@ MIGRATIONS: Sequence[Migration] = (
             "CREATE INDEX calls_by_session ON calls (session_id, seq)",
         ),
     },
+    {
+        # Evaluation runs and their per-task results, beside the calls they made, so an
+        # interrupted ``rollyard eval`` can ``--resume`` from the same database.
+        "sqlite": (
+            "CREATE TABLE eval_runs (run_id TEXT PRIMARY KEY, created_at REAL NOT NULL, spec TEXT NOT NULL)",
+            """CREATE TABLE eval_results (
+                run_id TEXT NOT NULL,
+                result_key TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                result TEXT NOT NULL,
+                PRIMARY KEY (run_id, result_key)
+            )""",
+        ),
+        "postgres": (
+            "CREATE TABLE eval_runs (run_id TEXT PRIMARY KEY, created_at DOUBLE PRECISION NOT NULL,"
+            " spec TEXT NOT NULL)",
+            """CREATE TABLE eval_results (
+                run_id TEXT NOT NULL,
+                result_key TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                result TEXT NOT NULL,
+                PRIMARY KEY (run_id, result_key)
+            )""",
+        ),
+    },
 )
 
 INSERT_COLUMNS = (

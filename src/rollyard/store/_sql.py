@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,6 +66,39 @@ class SQLCallStore(Store):
     async def count(self) -> int:
         rows = await asyncio.to_thread(self._query, "SELECT COUNT(*) FROM calls")
         return int(rows[0][0])
+
+    # ---- evaluation runs (small, rare writes: straight through the autocommit reader) ----
+
+    def _write(self, sql: str, params: Sequence[Any]) -> None:
+        with self._read_lock:
+            self._reader.execute(sql.replace("?", self.placeholder), params)
+
+    async def put_eval_run(self, run_id: str, spec: dict[str, Any]) -> None:
+        sql = (
+            "INSERT INTO eval_runs (run_id, created_at, spec) VALUES (?, ?, ?)"
+            " ON CONFLICT (run_id) DO UPDATE SET spec = excluded.spec"
+        )
+        await asyncio.to_thread(self._write, sql, (run_id, time.time(), json.dumps(spec)))
+
+    async def eval_run(self, run_id: str) -> dict[str, Any] | None:
+        rows = await asyncio.to_thread(self._query, "SELECT spec FROM eval_runs WHERE run_id = ?", (run_id,))
+        return dict(json.loads(rows[0][0])) if rows else None
+
+    async def eval_runs(self) -> list[str]:
+        rows = await asyncio.to_thread(self._query, "SELECT run_id FROM eval_runs ORDER BY created_at")
+        return [str(r[0]) for r in rows]
+
+    async def put_eval_result(self, run_id: str, key: str, result: dict[str, Any]) -> None:
+        sql = (
+            "INSERT INTO eval_results (run_id, result_key, created_at, result) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (run_id, result_key) DO UPDATE SET result = excluded.result"
+        )
+        await asyncio.to_thread(self._write, sql, (run_id, key, time.time(), json.dumps(result, default=str)))
+
+    async def eval_results(self, run_id: str) -> dict[str, dict[str, Any]]:
+        sql = "SELECT result_key, result FROM eval_results WHERE run_id = ? ORDER BY created_at"
+        rows = await asyncio.to_thread(self._query, sql, (run_id,))
+        return {str(r[0]): json.loads(r[1]) for r in rows}
 
     async def aclose(self) -> None:
         if self._writer.closed:
