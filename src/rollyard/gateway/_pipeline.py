@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..models import EmbeddedModel
@@ -113,6 +114,17 @@ def _clean_passthrough(body: dict[str, Any], raw: Mapping[str, Any], request: Re
             new_choices.append(choice)
         cleaned["choices"] = new_choices
     return cleaned
+
+
+def _plain(request: Request) -> dict[str, Any]:
+    """The canonical request as plain JSON values (orjson walks the dataclasses far
+    faster than ``dataclasses.asdict``; same keys and values)."""
+    try:
+        value = orjson.loads(orjson.dumps(request))
+    except TypeError:  # integers beyond 64 bits in a client's extra fields
+        return dataclasses.asdict(request)
+    assert isinstance(value, dict)
+    return value
 
 
 def _usage_json(response: ModelResponse) -> dict[str, Any] | None:
@@ -225,7 +237,7 @@ def _ok_record(state: GatewayState, call: _Call, response: ModelResponse, client
         http_status=200,
         created_at=call.created_at,
         raw_request=call.raw,
-        normalized_request=dataclasses.asdict(call.request),
+        normalized_request=_plain(call.request),
         response=client_body,
         prompt_token_ids=response.prompt_token_ids,
         completion_token_ids=response.completion_token_ids,
@@ -256,7 +268,7 @@ async def _fail(state: GatewayState, call: _Call, error: WireError) -> Response:
         http_status=error.status,
         created_at=call.created_at,
         raw_request=call.raw,
-        normalized_request=dataclasses.asdict(call.request) if call.request else None,
+        normalized_request=_plain(call.request) if call.request else None,
         timings=CallTimings(call.queued_s, call.upstream_s, time.perf_counter() - call.started),
         model_requested=call.request.model if call.request else None,
         backend=call.backend.name if call.backend else None,

@@ -21,7 +21,7 @@ async def serve_in_loop(app: Any, host: str = "127.0.0.1", port: int = 0) -> Asy
     bound = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     # Ctrl-C belongs to the caller (it cancels the caller's work, whose exit stops us).
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:

@@ -8,7 +8,7 @@ import httpx
 
 from ..wire import ANTHROPIC, ConversionReport, Dialect, Request, Response
 from ._base import Model, TokenSource
-from ._http import RetryPolicy, post_json
+from ._http import RetryPolicy, make_poster, post_json
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
@@ -38,8 +38,7 @@ class AnthropicModel(Model):
         self._api_key = api_key
         self._beta = beta or []
         self._retry = retry or RetryPolicy()
-        self._client = http_client or httpx.AsyncClient(timeout=httpx.Timeout(timeout_s, connect=10.0))
-        self._owns_client = http_client is None
+        self._poster = make_poster(http_client, timeout_s)
         self.last_report = ConversionReport()
 
     def render(self, request: Request, report: ConversionReport | None = None) -> dict[str, Any]:
@@ -76,8 +75,10 @@ class AnthropicModel(Model):
         if self._api_key:
             headers["x-api-key"] = self._api_key
         url = f"{self.base_url}/v1/messages"
-        return await post_json(self._client, url, body, headers=headers, retry=self._retry, backend="anthropic")
+        return await post_json(self._poster, url, body, headers=headers, retry=self._retry, backend="anthropic")
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
+        await self._poster.aclose()
+
+    async def release_loop_resources(self) -> None:
+        await self._poster.aclose()

@@ -47,7 +47,17 @@ class Model(abc.ABC):
 
     def request_sync(self, request: Request) -> Response:
         """Blocking convenience wrapper for scripts and notebooks (not for async code)."""
-        return asyncio.run(self.request(request))
+
+        async def once() -> Response:
+            try:
+                return await self.request(request)
+            finally:
+                await self.release_loop_resources()
+
+        return asyncio.run(once())
+
+    async def release_loop_resources(self) -> None:  # noqa: B027 - a no-op default
+        """Close what is bound to the running event loop (HTTP sessions) before it ends."""
 
     async def aclose(self) -> None:  # noqa: B027 - a no-op default, not an abstract method
         """Release connections or engines; the default has nothing to release."""

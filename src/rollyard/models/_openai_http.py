@@ -9,7 +9,7 @@ import httpx
 
 from ..wire import CHAT, ConversionReport, Dialect, Request, Response
 from ._base import Model, TokenSource
-from ._http import RetryPolicy, post_json
+from ._http import RetryPolicy, make_poster, post_json
 
 BackendKind: TypeAlias = Literal["vllm", "sglang", "llamacpp", "openai"]
 
@@ -54,8 +54,7 @@ class OpenAICompatibleModel(Model):
         self.name = name or model or kind
         self._api_key = api_key
         self._retry = retry or RetryPolicy()
-        self._client = http_client or httpx.AsyncClient(timeout=httpx.Timeout(timeout_s, connect=10.0))
-        self._owns_client = http_client is None
+        self._poster = make_poster(http_client, timeout_s)
         self.token_source: TokenSource = "engine" if kind in ("vllm", "sglang") else "none"
         self.last_report = ConversionReport()
 
@@ -103,8 +102,10 @@ class OpenAICompatibleModel(Model):
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
         url = f"{self.base_url}/chat/completions"
-        return await post_json(self._client, url, body, headers=headers, retry=self._retry, backend=self.kind)
+        return await post_json(self._poster, url, body, headers=headers, retry=self._retry, backend=self.kind)
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
+        await self._poster.aclose()
+
+    async def release_loop_resources(self) -> None:
+        await self._poster.aclose()
