@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from ._contracts import contracts_cli
 from ._demo import demo
+from ._eval import EPILOG as EVAL_EPILOG
+from ._eval import eval_command
 from ._gateway import gateway
 from ._model import model_cli
 from ._run import run
@@ -25,8 +28,10 @@ app = typer.Typer(
 app.command(help=demo.__doc__)(demo)
 app.command(help=gateway.__doc__)(gateway)
 app.command(help=run.__doc__)(run)
+app.command("eval", help=eval_command.__doc__, epilog=EVAL_EPILOG)(eval_command)
 app.add_typer(model_cli, name="model")
 app.add_typer(trajectories_cli, name="trajectories")
+app.add_typer(contracts_cli, name="contracts")
 
 
 def main() -> None:

@@ -168,6 +168,9 @@ class SQLiteWorld(Environment):
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic change: a tool that fails halfway leaves no partial state."""
         with self._lock:
+            if self._db.in_transaction:  # nested: the outer transaction decides
+                yield self._db
+                return
             self._db.execute("BEGIN")
             try:
                 yield self._db
