@@ -97,7 +97,7 @@ def _render(value: Any) -> str:
     if isinstance(value, BaseModel):
         return value.model_dump_json()
     try:
-        return json.dumps(value, default=str)
+        return json.dumps(value, default=str, ensure_ascii=False)  # models read "Tomás", not escapes
     except (TypeError, ValueError):
         return str(value)
 
