@@ -13,7 +13,9 @@ from rollyard.models._scripted import Reply
 from rollyard.wire import Request
 
 
-def reference_player(which: Literal["reference", "wrong"] = "reference", tasks: list[Task] | None = None) -> ScriptedModel:
+def reference_player(
+    which: Literal["reference", "wrong"] = "reference", tasks: list[Task] | None = None
+) -> ScriptedModel:
     known = tasks or load_tasks("builtin")
 
     def reply(request: Request) -> Reply:
