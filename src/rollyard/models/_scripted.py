@@ -5,6 +5,8 @@ request. It stands in for a model backend in tests only, never for a feature."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import inspect
 import itertools
 import json
@@ -13,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from ..wire import FinishReason, Message, Request, Response, TextPart, ToolCallPart, Usage
+from ..wire import FinishReason, Message, Request, Response, TextPart, TokenLogprob, ToolCallPart, Usage
 from ._base import Model, TokenSource
 
 
@@ -44,8 +46,23 @@ class ScriptedModel(Model):
 
     token_source: TokenSource = "none"
 
-    def __init__(self, script: Sequence[Reply] | ReplyFunction, *, name: str = "scripted") -> None:
+    def __init__(
+        self,
+        script: Sequence[Reply] | ReplyFunction,
+        *,
+        name: str = "scripted",
+        token_ids: bool = False,
+        latency_s: float = 0.0,
+    ) -> None:
+        """``token_ids``: answer with ids, as an engine would: the UTF-8 bytes of the
+        ChatML-rendered prompt and completion (so later prompts extend earlier prompt +
+        completion byte for byte, and trajectories can be built from a double's calls).
+        ``latency_s``: wait this long per call, like a model decoding."""
         self.name = name
+        self.token_ids = token_ids
+        self.latency_s = latency_s
+        if token_ids:
+            self.token_source = "engine"
         self._script: list[Reply] | None = None if callable(script) else list(script)
         self._function: ReplyFunction | None = script if callable(script) else None
         self._position = 0
@@ -55,8 +72,13 @@ class ScriptedModel(Model):
 
     async def request(self, request: Request) -> Response:
         self.requests.append(request)
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
         reply = await self._next_reply(request)
-        return self.to_response(reply, model=request.model or self.name)
+        response = self.to_response(reply, model=request.model or self.name)
+        if self.token_ids and response.prompt_token_ids is None:
+            response = _with_byte_ids(request, response)
+        return response
 
     async def _next_reply(self, request: Request) -> Reply:
         if self._function is not None:
@@ -98,3 +120,18 @@ class ScriptedModel(Model):
             # A rough count: the double has no tokenizer, and says so via token_source.
             usage=Usage(input_tokens=0, output_tokens=max(1, output_chars // 4)),
         )
+
+
+def _with_byte_ids(request: Request, response: Response) -> Response:
+    from ._chatml import assistant_text, render_segments
+
+    prompt = "".join(segment.text for segment in render_segments(request, offer_tools=True))
+    completion = assistant_text(response.message).encode()
+    ids = list(completion)
+    return dataclasses.replace(
+        response,
+        prompt_token_ids=list(prompt.encode()),
+        completion_token_ids=ids,
+        logprobs=[TokenLogprob(token=chr(i) if i < 128 else "", logprob=0.0, token_id=i) for i in ids],
+        usage=Usage(input_tokens=len(prompt.encode()), output_tokens=len(ids)),
+    )
