@@ -10,6 +10,7 @@ from ._eval import EPILOG as EVAL_EPILOG
 from ._eval import eval_command
 from ._gateway import gateway
 from ._model import model_cli
+from ._rollout import rollout_cli
 from ._run import run
 from ._trajectories import trajectories_cli
 
@@ -31,6 +32,7 @@ app.command(help=run.__doc__)(run)
 app.command("eval", help=eval_command.__doc__, epilog=EVAL_EPILOG)(eval_command)
 app.add_typer(model_cli, name="model")
 app.add_typer(trajectories_cli, name="trajectories")
+app.add_typer(rollout_cli, name="rollout")
 app.add_typer(contracts_cli, name="contracts")
 
 

@@ -78,7 +78,11 @@ class AiohttpPoster(JsonPoster):
             self._loop = loop
             # limit=0: as many upstream connections as calls in flight (the backend bounds them).
             self._session = aiohttp.ClientSession(
-                timeout=self._timeout, connector=aiohttp.TCPConnector(limit=0), auto_decompress=True
+                timeout=self._timeout,
+                # Idle connections go before common servers drop them (uvicorn: 5 s), so a
+                # reused one is rarely stale; a stale one is retried (see ``post``).
+                connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=4.0),
+                auto_decompress=True,
             )
         return self._session
 
@@ -89,6 +93,9 @@ class AiohttpPoster(JsonPoster):
                 return response.status, await response.read(), response.reason or ""
         except aiohttp.ClientConnectorError as exc:
             raise _Refused(str(exc)) from None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            # A kept-alive connection the server had closed: the request never ran.
+            raise _Refused(f"connection dropped: {type(exc).__name__}: {exc}") from None
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise _TimedOut(str(exc)) from None
         except aiohttp.ClientError as exc:
