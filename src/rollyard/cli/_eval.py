@@ -29,7 +29,7 @@ EPILOG = """Examples:
 """
 
 
-def _default_db() -> str:
+def default_db() -> str:
     from ..store import default_db_path
 
     return f"sqlite:///{default_db_path()}"
@@ -69,7 +69,7 @@ def eval_command(
     from ..evals import AgentSettings
 
     console = Console(stderr=True)
-    db_url = db or _default_db()
+    db_url = db or default_db()
     settings = AgentSettings(
         budget=Budget(max_requests=max_steps, max_tool_calls=max_steps * 2, max_seconds=300.0), max_tokens=max_tokens
     )
@@ -82,7 +82,7 @@ def eval_command(
         "max_tokens": max_tokens,
     }
     try:
-        results, run = asyncio.run(_evaluate(spec, db_url, resume, concurrency, settings, console, json_output))
+        results, run = asyncio.run(evaluate(spec, db_url, resume, concurrency, settings, console, json_output))
     except KeyboardInterrupt:
         console.print(
             "[yellow]interrupted[/]: finished results are saved; continue with "
@@ -92,20 +92,9 @@ def eval_command(
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    from ..evals import summarize, write_report
-    from ..store import default_db_path
+    target = write_run_report(results, run, spec, db_url, report)
+    from ..evals import summarize
 
-    target = (
-        report
-        or (
-            Path(db_url.removeprefix("sqlite:///")).parent
-            if db_url.startswith("sqlite:///")
-            else default_db_path().parent
-        )
-        / "reports"
-        / f"{run.run_id}.html"
-    )
-    write_report(target, results, title=f"rollyard eval: {spec['suite']}", run_id=run.run_id, suite=spec["suite"])
     rows = summarize(results)
     if json_output:
         out = {
@@ -121,8 +110,22 @@ def eval_command(
         }
         sys.stdout.write(json.dumps(out) + "\n")
         return
-    _print_tables(Console(), results, rows)
+    print_tables(Console(), results, rows)
     console.print(f"report: {target}\nrecords: {db_url} (sessions {run.run_id}.*)  run id: {run.run_id}")
+
+
+def write_run_report(
+    results: list[CaseResult], run: EvalRun, spec: dict[str, Any], db_url: str, report: Path | None
+) -> Path:
+    """The HTML report: at ``report``, else beside the database under ``reports/``."""
+    from ..evals import write_report
+    from ..store import default_db_path
+
+    folder = Path(db_url.removeprefix("sqlite:///")).parent if db_url.startswith("sqlite:///") else None
+    target = report or (folder or default_db_path().parent) / "reports" / f"{run.run_id}.html"
+    return write_report(
+        target, results, title=f"rollyard eval: {spec['suite']}", run_id=run.run_id, suite=spec["suite"]
+    )
 
 
 def _task_json(result: CaseResult) -> dict[str, Any]:
@@ -131,7 +134,7 @@ def _task_json(result: CaseResult) -> dict[str, Any]:
     return data
 
 
-async def _evaluate(
+async def evaluate(
     spec: dict[str, Any],
     db_url: str,
     resume: str | None,
@@ -139,6 +142,7 @@ async def _evaluate(
     settings: Any,
     console: Console,
     quiet: bool,
+    embedded: Any = None,
 ) -> tuple[list[CaseResult], EvalRun]:
     from ..evals import EvalRun, ModelChoice, load_suite, through_gateway
     from ..store import open_store
@@ -158,10 +162,12 @@ async def _evaluate(
                 raise ValueError(f"no evaluation run {resume!r} in {db_url}")
             spec = saved
             done = await store.eval_results(run_id)
-        cases = load_suite(spec["suite"], spec.get("limit"))
+        cases = load_suite(spec["suite"], None if spec.get("task_ids") else spec.get("limit"))
+        if spec.get("task_ids"):
+            wanted = list(spec["task_ids"])
+            cases = sorted((c for c in cases if c.id in wanted), key=lambda c: wanted.index(c.id))
         choices = {c.label: c for c in (ModelChoice.parse(m) for m in spec["models"])}
-        embedded = None
-        if "embedded" in choices:
+        if "embedded" in choices and embedded is None:
             from ..models import EmbeddedModel
 
             embedded = EmbeddedModel()
@@ -202,36 +208,24 @@ async def _evaluate(
         await store.aclose()
 
 
-def _print_tables(console: Console, results: list[CaseResult], rows: list[dict[str, Any]]) -> None:
+def print_tables(console: Console, results: list[CaseResult], rows: list[dict[str, Any]]) -> None:
     tasks = Table(title="Results per task")
-    for column in ("case", "strategy", "model", "result", "LLM calls", "tool calls", "tokens", "latency s", "why"):
-        tasks.add_column(column, overflow="fold")
+    tasks.add_column("case", no_wrap=True)
+    for column in ("strategy", "model", "result", "LLM", "tools", "tokens", "s"):
+        tasks.add_column(column, no_wrap=True, justify="right" if column in ("LLM", "tools", "tokens", "s") else "left")
+    tasks.add_column("why", overflow="ellipsis", no_wrap=True, max_width=60)
     for r in results:
         tasks.add_row(
-            r.case_id,
-            r.strategy,
-            r.model,
-            "[green]pass[/]" if r.success else "[red]fail[/]",
-            str(r.llm_calls),
-            str(r.tool_calls),
-            str(r.tokens),
-            f"{r.seconds:.2f}",
-            (r.reason or "")[:120],
-        )
+            r.case_id, r.strategy, r.model, "[green]pass[/]" if r.success else "[red]fail[/]", str(r.llm_calls),
+            str(r.tool_calls), f"{r.tokens:,}", f"{r.seconds:.1f}", r.reason or "",
+        )  # fmt: skip
     console.print(tasks)
-    summary = Table(title="Aggregate")
+    summary = Table(title="Aggregate (means per task)")
     for column in ("strategy", "model", "n", "success", "LLM calls", "tool calls", "tokens", "cost", "latency s"):
-        summary.add_column(column)
+        summary.add_column(column, no_wrap=True)
     for row in rows:
         summary.add_row(
-            row["strategy"],
-            row["model"],
-            str(row["n"]),
-            f"{row['success_rate']:.0%}",
-            f"{row['llm_calls']:.1f}",
-            f"{row['tool_calls']:.1f}",
-            f"{row['tokens']:,.0f}",
-            f"{row['cost']:.4f}",
-            f"{row['seconds']:.2f}",
-        )
+            row["strategy"], row["model"], str(row["n"]), f"{row['success_rate']:.0%}", f"{row['llm_calls']:.1f}",
+            f"{row['tool_calls']:.1f}", f"{row['tokens']:,.0f}", f"{row['cost']:.4f}", f"{row['seconds']:.2f}",
+        )  # fmt: skip
     console.print(summary)
