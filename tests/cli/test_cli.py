@@ -30,13 +30,27 @@ def test_help_teaches() -> None:
 
 
 @pytest.mark.embedded
-def test_demo_runs_a_tool_using_exchange() -> None:
-    result = run("demo")
+def test_demo_runs_the_main_job(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    result = run("demo", "--tasks", "1", "--db", f"sqlite:///{db}", timeout=600)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "tool call multiply(" in out
     assert "answer" in out and "prompt tokens" in out
     assert "token for token: True" in out
+    # The evaluation: one task, two strategies, through the gateway, recorded and reported.
+    assert "react" in out and "compiler" in out and "Aggregate" in out
+    reports = list((tmp_path / "reports").glob("*.html"))
+    assert len(reports) == 1 and "files-tag-final-report" in reports[0].read_text()
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        sessions = dict(connection.execute("SELECT session_id, COUNT(*) FROM calls GROUP BY session_id").fetchall())
+        results = connection.execute("SELECT COUNT(*) FROM eval_results").fetchone()[0]
+        records = [row[0] for row in connection.execute("SELECT record FROM calls")]
+    assert results == 2 and len(sessions) == 2
+    assert {s.split(".")[1] for s in sessions} == {"react", "compiler"}
+    assert all('"token_source":"engine"' in record for record in records)
 
 
 def _free_port() -> int:

@@ -150,7 +150,7 @@ def _evaluation(
         "models": ["embedded"],
         "limit": None,
     }
-    settings = AgentSettings(budget=Budget(max_requests=6, max_tool_calls=8, max_seconds=120.0), max_tokens=160)
+    settings = AgentSettings(budget=Budget(max_requests=4, max_tool_calls=6, max_seconds=120.0), max_tokens=96)
     console.rule(f"evaluating {tasks} built-in tasks x {', '.join(strategies)} through the gateway")
     results, run = asyncio.run(evaluate(spec, db_url, None, 1, settings, console, False, embedded=model))
     target = write_run_report(results, run, spec, db_url, report)
