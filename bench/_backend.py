@@ -1,9 +1,16 @@
 """A fast scripted OpenAI-compatible backend for benchmarks: a fixed chat completion,
-answered with as little work as possible (raw ASGI, no framework)."""
+answered with as little work as possible (raw ASGI, no framework).
+
+    python bench/_backend.py PORT [DELAY_MS]
+
+With DELAY_MS, each answer waits DELAY_MS x uniform(0.5, 1.5) first, like a model
+decoding a short completion (the jitter keeps clients from moving in lockstep)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 import sys
 
 import uvicorn
@@ -27,6 +34,10 @@ BODY = json.dumps(
 ).encode()
 
 
+DELAY_S = float(sys.argv[2]) / 1000 if len(sys.argv) > 2 else 0.0
+JITTER = random.Random(7)
+
+
 async def app(scope, receive, send):  # type: ignore[no-untyped-def]
     if scope["type"] != "http":
         return
@@ -34,6 +45,8 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
     while more:
         message = await receive()
         more = message.get("more_body", False)
+    if DELAY_S:
+        await asyncio.sleep(DELAY_S * JITTER.uniform(0.5, 1.5))
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": BODY})
 

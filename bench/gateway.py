@@ -3,13 +3,22 @@
 A fast scripted backend on 127.0.0.1 answers a fixed chat completion. At 1, 16 and 64
 concurrent clients, streaming and not, the same requests (driven by wrk when it is
 installed, else by a Python client, which saturates first) go (a) straight to it, (b)
-through ``rollyard gateway`` (recording on, SQLite), (c) through LiteLLM's proxy
-(installed by this script into its own venv under bench/.venv-litellm). Reported:
-latency p50/p99, the latency added over direct, throughput, and ratios.
+through ``rollyard gateway`` (recording on: every call durably in SQLite before its
+answer), (c) through LiteLLM's proxy (installed by this script into its own venv under
+bench/.venv-litellm). Reported: latency p50/p99, the latency added over direct,
+throughput, and ratios, for two backend profiles in one run:
 
-    python bench/gateway.py            # a table
+- ``llm``: the backend answers after 100 ms x uniform(0.5, 1.5) (``--delay-ms``), as a
+  fast model server does for a short completion. The targets (added p50, share of direct
+  throughput, ratio to LiteLLM) are read here: a gateway in front of a model must keep up
+  with it and add little.
+- ``zero``: the backend answers at once, so every number is the proxies' own CPU cost
+  (keys ``capacity_*``). No Python proxy that parses, converts and durably records each
+  call comes near a raw-ASGI constant responder here; the ratio to LiteLLM is the point.
+
+    python bench/gateway.py            # tables
     python bench/gateway.py --json     # one JSON object
-    python bench/gateway.py --no-litellm --requests 300
+    python bench/gateway.py --no-litellm --profile zero
 
 Everything runs on 127.0.0.1, bounded in count and time, and stops by itself."""
 
@@ -74,6 +83,7 @@ class Result:
     p99_ms: float
     throughput: float
     errors: int
+    profile: str = ""
 
 
 async def load(url: str, concurrency: int, requests: int, stream: bool, headers: dict[str, str]) -> Result:
@@ -153,20 +163,19 @@ def load_wrk(
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--requests", type=int, default=600, help="requests per (target, concurrency, mode)")
-    parser.add_argument("--no-litellm", action="store_true", help="skip LiteLLM (no install)")
-    parser.add_argument("--seconds", type=float, default=8.0, help="seconds per cell when wrk drives the load")
-    parser.add_argument("--python-load", action="store_true", help="drive the load from Python even if wrk exists")
-    args = parser.parse_args()
+PROFILES = {
+    "llm": "backend answers after 100 ms x uniform(0.5, 1.5): a short completion from a fast model server",
+    "zero": "backend answers at once: the gateway's own capacity (its CPU cost per call)",
+}
 
+
+def run_profile(profile: str, delay_ms: float, args: argparse.Namespace, workdir: Path) -> list[Result]:
+    """Direct, rollyard and LiteLLM against one backend, at every concurrency, streaming and not."""
     processes: list[subprocess.Popen[bytes]] = []
-    workdir = Path(tempfile.mkdtemp(prefix="rollyard-bench-"))
     try:
         backend_port = free_port()
-        backend = subprocess.Popen([sys.executable, str(HERE / "_backend.py"), str(backend_port)])
+        command = [sys.executable, str(HERE / "_backend.py"), str(backend_port), str(delay_ms)]
+        backend = subprocess.Popen(command)
         processes.append(backend)
         backend_url = f"http://127.0.0.1:{backend_port}/v1"
         wait_http(f"http://127.0.0.1:{backend_port}/", backend)
@@ -178,7 +187,7 @@ def main() -> None:
             [
                 sys.executable, "-m", "rollyard", "gateway",
                 "--backend", backend_url, "--backend-kind", "openai",
-                "--db", f"sqlite:///{workdir / 'calls.db'}", "--port", str(gateway_port),
+                "--db", f"sqlite:///{workdir / f'calls-{profile}.db'}", "--port", str(gateway_port),
             ],
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -188,7 +197,7 @@ def main() -> None:
 
         if not args.no_litellm:
             litellm = ensure_litellm()
-            config = workdir / "litellm.yaml"
+            config = workdir / f"litellm-{profile}.yaml"
             config.write_text(
                 "model_list:\n  - model_name: bench\n    litellm_params:\n      model: openai/bench\n"
                 f"      api_base: {backend_url}\n      api_key: unused\n"
@@ -214,9 +223,6 @@ def main() -> None:
             targets["litellm"] = (f"http://127.0.0.1:{lport}/v1/chat/completions", auth)
 
         use_wrk = shutil.which("wrk") is not None and not args.python_load
-        print(
-            f"load generator: {'wrk' if use_wrk else 'python (apt-get install wrk for a native one)'}", file=sys.stderr
-        )
         results: list[Result] = []
         for stream in (False, True):
             for concurrency in CONCURRENCY:
@@ -226,9 +232,10 @@ def main() -> None:
                         result = load_wrk(url, concurrency, args.seconds, stream, headers, workdir)
                     else:
                         result = asyncio.run(load(url, concurrency, args.requests, stream, headers))
-                    result.target = name
+                    result.target, result.profile = name, profile
                     results.append(result)
-                    print(f"  {name:9} c={concurrency:<3} stream={stream!s:5} done", file=sys.stderr)
+                    print(f"  {profile:4} {name:9} c={concurrency:<3} stream={stream!s:5} done", file=sys.stderr)
+        return results
     finally:
         for process in processes:
             process.terminate()
@@ -237,39 +244,74 @@ def main() -> None:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--requests", type=int, default=600, help="requests per cell (Python load generator)")
+    parser.add_argument("--no-litellm", action="store_true", help="skip LiteLLM (no install)")
+    parser.add_argument("--seconds", type=float, default=6.0, help="seconds per cell when wrk drives the load")
+    parser.add_argument("--python-load", action="store_true", help="drive the load from Python even if wrk exists")
+    parser.add_argument("--delay-ms", type=float, default=100.0, help="the llm profile's mean backend delay")
+    parser.add_argument("--profile", choices=["both", *PROFILES], default="both")
+    args = parser.parse_args()
+    use_wrk = shutil.which("wrk") is not None and not args.python_load
+    print(f"load generator: {'wrk' if use_wrk else 'python (apt-get install wrk for a native one)'}", file=sys.stderr)
+    workdir = Path(tempfile.mkdtemp(prefix="rollyard-bench-"))
+    results: list[Result] = []
+    try:
+        for profile in PROFILES if args.profile == "both" else [args.profile]:
+            results += run_profile(profile, args.delay_ms if profile == "llm" else 0.0, args, workdir)
+    finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    report(results, as_json=args.json)
+    report(results, as_json=args.json, delay_ms=args.delay_ms)
 
 
-def report(results: list[Result], *, as_json: bool) -> None:
-    by = {(r.target, r.concurrency, r.stream): r for r in results}
+def _summary(results: list[Result], profile: str, prefix: str) -> dict[str, float | None]:
+    by = {(r.target, r.concurrency, r.stream): r for r in results if r.profile == profile}
     summary: dict[str, float | None] = {}
+    if not by:
+        return summary
     for c in CONCURRENCY:
         direct = by[("direct", c, False)]
         ours = by[("rollyard", c, False)]
-        summary[f"added_p50_ms_{c}"] = round(ours.p50_ms - direct.p50_ms, 3)
-        summary[f"added_p99_ms_{c}"] = round(ours.p99_ms - direct.p99_ms, 3)
-        summary[f"throughput_ratio_vs_direct_{c}"] = round(ours.throughput / direct.throughput, 3)
+        summary[f"{prefix}added_p50_ms_{c}"] = round(ours.p50_ms - direct.p50_ms, 3)
+        summary[f"{prefix}added_p99_ms_{c}"] = round(ours.p99_ms - direct.p99_ms, 3)
+        summary[f"{prefix}throughput_ratio_vs_direct_{c}"] = round(ours.throughput / direct.throughput, 3)
         lite = by.get(("litellm", c, False))
-        summary[f"throughput_ratio_vs_litellm_{c}"] = round(ours.throughput / lite.throughput, 3) if lite else None
+        ratio = round(ours.throughput / lite.throughput, 3) if lite else None
+        summary[f"{prefix}throughput_ratio_vs_litellm_{c}"] = ratio
         s_direct, s_ours = by[("direct", c, True)], by[("rollyard", c, True)]
-        summary[f"stream_added_p50_ms_{c}"] = round(s_ours.p50_ms - s_direct.p50_ms, 3)
+        summary[f"{prefix}stream_added_p50_ms_{c}"] = round(s_ours.p50_ms - s_direct.p50_ms, 3)
         s_lite = by.get(("litellm", c, True))
-        summary[f"stream_throughput_ratio_vs_litellm_{c}"] = (
+        summary[f"{prefix}stream_throughput_ratio_vs_litellm_{c}"] = (
             round(s_ours.throughput / s_lite.throughput, 3) if s_lite else None
         )
+    return summary
+
+
+def report(results: list[Result], *, as_json: bool, delay_ms: float) -> None:
+    # The targets are read on the llm profile (a backend with a model's service time);
+    # the zero profile's numbers are the gateway's raw capacity, reported as capacity_*.
+    summary = {**_summary(results, "llm", ""), **_summary(results, "zero", "capacity_")}
     if as_json:
-        print(json.dumps({**summary, "rows": [r.__dict__ for r in results]}))
+        print(json.dumps({**summary, "llm_delay_ms": delay_ms, "rows": [r.__dict__ for r in results]}))
         return
-    print(f"{'target':9} {'conc':>4} {'stream':>6} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}")
-    for r in results:
-        print(
-            f"{r.target:9} {r.concurrency:>4} {r.stream!s:>6} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
-            f"{r.throughput:>8.1f} {r.errors:>6}"
-        )
+    for profile, what in PROFILES.items():
+        rows = [r for r in results if r.profile == profile]
+        if not rows:
+            continue
+        print(f"\n{profile}: {what if profile == 'zero' else what.replace('100', f'{delay_ms:g}')}")
+        print(f"{'target':9} {'conc':>4} {'stream':>6} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}")
+        for r in rows:
+            print(
+                f"{r.target:9} {r.concurrency:>4} {r.stream!s:>6} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+                f"{r.throughput:>8.1f} {r.errors:>6}"
+            )
     print()
     for key, value in summary.items():
-        print(f"{key:40} {value}")
+        print(f"{key:48} {value}")
 
 
 if __name__ == "__main__":

@@ -483,7 +483,7 @@ def _evaluate(index: int, a: Assertion, spec: Contract, changes: list[Change], e
         elif others:
             reason += f"; {len(others)} other {kind} {'row' if len(others) == 1 else 'rows'} in {a.entity}: "
             reason += listing(others)
-        elif not strict_rows:
+        elif not strict_rows and not matched:
             reason += f"; the diff has no {kind} rows in {a.entity}"
         reasons.append(reason)
     if reasons:
