@@ -109,8 +109,9 @@ def test_bad_requests_are_clear(service_url: str, tmp_path: Path) -> None:
         assert both.status_code == 400 and "exactly one" in both.json()["error"]["message"]
         unknown = client.post("/v1/groups", json={"task": "no-such-task"})
         assert unknown.status_code == 400 and "no task" in unknown.json()["error"]["message"]
-        mismatch = client.post("/v1/groups", json={"task": "files-tag-final-report", "agent": {"kind": "harness",
-                                                                                                "name": "codex"}})
+        mismatch = client.post(
+            "/v1/groups", json={"task": "files-tag-final-report", "agent": {"kind": "harness", "name": "codex"}}
+        )
         assert mismatch.status_code == 400 and "cannot run it" in mismatch.json()["error"]["message"]
         assert client.get("/v1/groups/g-nope").status_code == 404
     result = CliRunner().invoke(cli, ["rollout", "submit", "--server", "http://127.0.0.1:9", "--task", "x"])

@@ -3,6 +3,7 @@ evaluated, and handed to trainers with rewards, advantages and trajectories."""
 
 from ._app import ServeSettings, build_rollout_app
 from ._executor import Executor, LocalExecutor, Prepared, StrategyAgent, resolve_task
+from ._harness import HARNESS_PACKAGES, HarnessAgent, harness_bin_dir
 from ._rewards import Evaluation, EvaluationInput, group_advantages
 from ._service import Group, PriorityGate, RolloutService, ServiceOptions
 from ._types import (
@@ -15,8 +16,11 @@ from ._types import (
     RolloutContext,
     RolloutStatus,
 )
+from ._workspace import WORKSPACE_TASKS, WorkspaceTask, run_check
 
 __all__ = [
+    "HARNESS_PACKAGES",
+    "WORKSPACE_TASKS",
     "AgentOutcome",
     "AgentSpec",
     "Evaluation",
@@ -25,6 +29,7 @@ __all__ = [
     "Executor",
     "Group",
     "GroupSpec",
+    "HarnessAgent",
     "LocalExecutor",
     "Prepared",
     "PriorityGate",
@@ -36,7 +41,10 @@ __all__ = [
     "ServeSettings",
     "ServiceOptions",
     "StrategyAgent",
+    "WorkspaceTask",
     "build_rollout_app",
     "group_advantages",
+    "harness_bin_dir",
     "resolve_task",
+    "run_check",
 ]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._rewards import Evaluation, EvaluationInput, evaluate_callable, evaluate_command, run_command
+from ._rewards import Evaluation, EvaluationInput, evaluate_callable, evaluate_command
 from ._types import AgentOutcome, AgentSpec, EvaluatorSpec, RolloutAgent, RolloutContext
 
 if TYPE_CHECKING:
@@ -215,8 +215,11 @@ async def evaluate_locally(handle: Prepared, outcome: AgentOutcome, spec: Evalua
                 reward = 1.0 if passed else (verdict.score if spec.partial else 0.0)
                 return Evaluation(reward, passed, {"failures": failures, "score": verdict.score})
             # A workspace task's own check is its contract.
-            code, output = await run_command(handle.task.check, handle.workspace, spec.timeout_s)
-            return Evaluation(1.0 if code == 0 else 0.0, code == 0, {"exit_code": code, "output": output[-1000:]})
+            from ._workspace import run_check
+
+            assert handle.workspace is not None
+            passed, output = await asyncio.to_thread(run_check, handle.task, handle.workspace, spec.timeout_s)
+            return Evaluation(1.0 if passed else 0.0, passed, {"check": handle.task.check, "output": output[-1000:]})
         case "command":
             return await evaluate_command(spec, handle.workspace)
         case "callable":
