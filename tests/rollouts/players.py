@@ -47,3 +47,8 @@ class VariantAgent(StrategyAgent):
 
 def variant_agents(spec: AgentSpec) -> StrategyAgent:
     return VariantAgent(spec)
+
+
+def answer_length_reward(data: object) -> float:
+    """A callable evaluator for tests: 1.0 when the agent answered at all."""
+    return 1.0 if getattr(getattr(data, "outcome", None), "answer", None) else 0.0
