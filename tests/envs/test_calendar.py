@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
 from rollyard.envs import make_world
 from rollyard.envs._calendar import CalendarWorld
-from rollyard.tools import ToolResult
+from tests.envs.world_calls import call, error, ok
 
 # Fixed events of the seed (ids are the same for every seed).
 STANDUP_TODAY, STANDUP_TUE = 6, 7
@@ -20,25 +19,6 @@ ARCH_FORUM, JONAS_LUNCH, RETRO, SALES_SYNC = 29, 33, 34, 35
 @pytest.fixture
 def world() -> CalendarWorld:
     return CalendarWorld(seed=0)
-
-
-def call(world: CalendarWorld, tool: str, **args: Any) -> ToolResult:
-    return asyncio.run(world.toolset.call("t1", tool, args))
-
-
-def ok(world: CalendarWorld, tool: str, **args: Any) -> Any:
-    result = call(world, tool, **args)
-    assert result.status == "ok", result.content
-    return result.value
-
-
-def error(world: CalendarWorld, tool: str, **args: Any) -> str:
-    """The message of a call that must fail, after checking it changed nothing."""
-    before = world.state()
-    result = call(world, tool, **args)
-    assert result.status == "error", result.content
-    assert world.state() == before
-    return result.content
 
 
 def event(world: CalendarWorld, event_id: int) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -10,31 +9,12 @@ import pytest
 from rollyard.envs import make_world
 from rollyard.envs._files import FileSystemWorld
 from rollyard.envs._files_seed import HOME
-from rollyard.tools import ToolResult
+from tests.envs.world_calls import call, error, ok
 
 
 @pytest.fixture
 def world() -> FileSystemWorld:
     return FileSystemWorld(seed=0)
-
-
-def call(world: FileSystemWorld, tool: str, **args: Any) -> ToolResult:
-    return asyncio.run(world.toolset.call("t1", tool, args))
-
-
-def ok(world: FileSystemWorld, tool: str, **args: Any) -> Any:
-    result = call(world, tool, **args)
-    assert result.status == "ok", result.content
-    return result.value
-
-
-def error(world: FileSystemWorld, tool: str, **args: Any) -> str:
-    """The message of a call that must fail, after checking it changed nothing."""
-    before = world.state()
-    result = call(world, tool, **args)
-    assert result.status == "error", result.content
-    assert world.state() == before
-    return result.content
 
 
 def paths(world: FileSystemWorld) -> dict[str, dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from rollyard.envs import make_world
 from rollyard.envs._shop import ShopWorld
-from rollyard.tools import ToolResult
+from tests.envs.world_calls import error, ok
 
 # Seed 0: customers and story orders the tests act on.
 ANA, BEN, CHLOE, DAVID, GRACE, HUGO, ISABEL, JACK, KOFI = 1, 2, 3, 4, 8, 9, 10, 11, 12
@@ -31,25 +30,6 @@ def world() -> Iterator[ShopWorld]:
     world = ShopWorld(seed=0)
     yield world
     world.close()
-
-
-def call(world: ShopWorld, tool: str, **args: Any) -> ToolResult:
-    return asyncio.run(world.toolset.call("t1", tool, args))
-
-
-def ok(world: ShopWorld, tool: str, **args: Any) -> Any:
-    result = call(world, tool, **args)
-    assert result.status == "ok", result.content
-    return result.value
-
-
-def error(world: ShopWorld, tool: str, **args: Any) -> str:
-    """The message of a call that must fail, after checking it changed nothing."""
-    before = world.state()
-    result = call(world, tool, **args)
-    assert result.status == "error", result.content
-    assert world.state() == before
-    return result.content
 
 
 def row(world: ShopWorld, table: str, **match: Any) -> dict[str, Any]:

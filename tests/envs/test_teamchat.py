@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from rollyard.envs import make_world
 from rollyard.envs._teamchat import TeamChatWorld
-from rollyard.tools import ToolResult
+from tests.envs.world_calls import error, ok
 
 # Seed 0: users, channels and story messages the tests act on.
 SAM, KENJI, OLGA, ALEXN = 1, 4, 5, 11
@@ -24,25 +23,6 @@ def world() -> Iterator[TeamChatWorld]:
     world = TeamChatWorld(seed=0)
     yield world
     world.close()
-
-
-def call(world: TeamChatWorld, tool: str, **args: Any) -> ToolResult:
-    return asyncio.run(world.toolset.call("t1", tool, args))
-
-
-def ok(world: TeamChatWorld, tool: str, **args: Any) -> Any:
-    result = call(world, tool, **args)
-    assert result.status == "ok", result.content
-    return result.value
-
-
-def error(world: TeamChatWorld, tool: str, **args: Any) -> str:
-    """The message of a call that must fail, after checking it changed nothing."""
-    before = world.state()
-    result = call(world, tool, **args)
-    assert result.status == "error", result.content
-    assert world.state() == before
-    return result.content
 
 
 def rows(world: TeamChatWorld, table: str, **match: Any) -> list[dict[str, Any]]:
