@@ -3,14 +3,15 @@ answered with as little work as possible (raw ASGI, no framework).
 
     python bench/_backend.py PORT [DELAY_MS]
 
-With DELAY_MS, each answer waits DELAY_MS x uniform(0.5, 1.5) first, like a model
-decoding a short completion (the jitter keeps clients from moving in lockstep)."""
+With DELAY_MS, each answer waits DELAY_MS x (0.5 .. 1.5) first, like a model decoding a
+short completion. The factor of the i-th request is 0.5 + frac(i x golden ratio): spread
+evenly (clients do not move in lockstep) and the same for every target measured, so the
+latency quantiles of direct and proxied runs differ by what the proxy adds, not by chance."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import random
 import sys
 
 import uvicorn
@@ -35,7 +36,8 @@ BODY = json.dumps(
 
 
 DELAY_S = float(sys.argv[2]) / 1000 if len(sys.argv) > 2 else 0.0
-JITTER = random.Random(7)
+GOLDEN = (5**0.5 - 1) / 2
+served = 0
 
 
 async def app(scope, receive, send):  # type: ignore[no-untyped-def]
@@ -46,7 +48,9 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         message = await receive()
         more = message.get("more_body", False)
     if DELAY_S:
-        await asyncio.sleep(DELAY_S * JITTER.uniform(0.5, 1.5))
+        global served
+        served += 1
+        await asyncio.sleep(DELAY_S * (0.5 + (served * GOLDEN) % 1.0))
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": BODY})
 

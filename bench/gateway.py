@@ -8,7 +8,7 @@ answer), (c) through LiteLLM's proxy (installed by this script into its own venv
 bench/.venv-litellm). Reported: latency p50/p99, the latency added over direct,
 throughput, and ratios, for two backend profiles in one run:
 
-- ``llm``: the backend answers after 100 ms x uniform(0.5, 1.5) (``--delay-ms``), as a
+- ``llm``: the backend answers after 100 ms x (0.5 .. 1.5) (``--delay-ms``), as a
   fast model server does for a short completion. The targets (added p50, share of direct
   throughput, ratio to LiteLLM) are read here: a gateway in front of a model must keep up
   with it and add little.
@@ -164,7 +164,7 @@ def load_wrk(
 
 
 PROFILES = {
-    "llm": "backend answers after 100 ms x uniform(0.5, 1.5): a short completion from a fast model server",
+    "llm": "backend answers after 100 ms x (0.5 .. 1.5): a short completion from a fast model server",
     "zero": "backend answers at once: the gateway's own capacity (its CPU cost per call)",
 }
 
