@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from rollyard.rollouts._bridge import namespace_command
-from rollyard.rollouts._harness import HarnessAgent, HarnessName, harness_bin_dir
+from rollyard.rollouts._harness import HarnessAgent, HarnessName
 from rollyard.rollouts._types import AgentOutcome, RolloutContext
 from rollyard.rollouts._workspace import WORKSPACE_TASKS, WorkspaceTask, check_env, run_check
 from rollyard.wire import Request
@@ -73,13 +73,7 @@ def _fake_bin(directory: Path, script: str) -> Path:
 
 @pytest.mark.parametrize("harness", ["codex", "claude", "qwen", "opencode"])
 def test_harness_solves_ws_hello_through_the_gateway(harness: HarnessName, tmp_path: Path) -> None:
-    if harness == "opencode":
-        # opencode (354 MB installed) is not in .ci/run: exercised only where it is installed.
-        if not (harness_bin_dir() / "opencode").exists():
-            pytest.skip("opencode is not installed under $ROLLYARD_HARNESS_PREFIX (optional: npm install opencode-ai)")
-        bin_dir: Path | None = harness_bin_dir()
-    else:
-        bin_dir = ensure_harness(harness)
+    bin_dir = ensure_harness(harness)  # .ci/run installs all four
     if bin_dir is None:
         pytest.skip(f"{harness} is not installed and npm could not install it")
     task = WORKSPACE_TASKS["ws-hello"]

@@ -52,7 +52,7 @@ def make_executor(settings: ServeSettings) -> Executor:
     if settings.executor == "ray":
         from ._ray import RayExecutor
 
-        return RayExecutor(init_delay_s=settings.init_delay_s, workers=settings.concurrency + settings.prewarm)
+        return RayExecutor(init_delay_s=settings.init_delay_s, workers=settings.concurrency)  # actors hold several
     return LocalExecutor(init_delay_s=settings.init_delay_s)
 
 

@@ -33,6 +33,11 @@ def _builtin_tasks() -> dict[str, Task]:
     return {task.id: task for task in load_tasks("builtin")}
 
 
+def preload_tasks() -> None:
+    """Parse the built-in task catalogue now (it is cached)."""
+    _builtin_tasks()
+
+
 def resolve_task(task_id: str) -> Any:
     """A built-in tool-world task (``rollyard.evals``) or a workspace task, by id."""
     task = _builtin_tasks().get(task_id)

@@ -340,6 +340,10 @@ class RolloutService:
         )
         try:
             outcome = await self.executor.run(handle, context, group.spec.agent, group.spec.timeout_s)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the executor lost the agent (a dead worker): a crash, with why
+            outcome = AgentOutcome("crashed", error=f"{type(exc).__name__}: {exc}")
         finally:
             self._time(rollout, "run", started)
         rollout.answer = outcome.answer
