@@ -151,7 +151,7 @@ def busy_bound(rollouts: int, prewarm: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--rollouts", type=int, default=48, help="rollouts per run (groups of 8, one task each)")
+    parser.add_argument("--rollouts", type=int, default=96, help="rollouts per run (groups of 8, one task each)")
     parser.add_argument("--ray-workers", type=int, default=8, help="Ray actors (each holds several rollouts)")
     parser.add_argument("--no-ray", action="store_true", help="the local executor only")
     args = parser.parse_args()
