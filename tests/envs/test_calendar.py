@@ -8,7 +8,7 @@ import pytest
 
 from rollyard.envs import make_world
 from rollyard.envs._calendar import CalendarWorld
-from tests.envs.world_calls import call, error, ok
+from tests.envs.world_calls import assert_tools_documented, call, error, ok
 
 # Fixed events of the seed (ids are the same for every seed).
 STANDUP_TODAY, STANDUP_TUE = 6, 7
@@ -51,10 +51,7 @@ def test_registry_and_tools() -> None:
         "respond_rsvp",
         "book_room",
     ]
-    for tool in world.toolset.tools:
-        assert tool.description and tool.description != tool.name
-        for name, schema in tool.parameters.get("properties", {}).items():
-            assert schema.get("description"), f"{tool.name}.{name} has no description"
+    assert_tools_documented(world)
 
 
 def test_seeding_is_deterministic_and_varies_by_seed() -> None:

@@ -9,7 +9,7 @@ import pytest
 from rollyard.envs import make_world
 from rollyard.envs._files import FileSystemWorld
 from rollyard.envs._files_seed import HOME
-from tests.envs.world_calls import call, error, ok
+from tests.envs.world_calls import assert_tools_documented, call, error, ok
 
 
 @pytest.fixture
@@ -43,10 +43,7 @@ def test_registry_and_tools() -> None:
         "share_file",
         "unshare_file",
     ]
-    for tool in world.toolset.tools:
-        assert tool.description and tool.description != tool.name
-        for name, schema in tool.parameters.get("properties", {}).items():
-            assert schema.get("description"), f"{tool.name}.{name} has no description"
+    assert_tools_documented(world)
 
 
 def test_seeding_is_deterministic_and_varies_by_seed() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from rollyard.envs import make_world
 from rollyard.envs._shop import ShopWorld
-from tests.envs.world_calls import error, ok
+from tests.envs.world_calls import assert_tools_documented, error, ok
 
 # Seed 0: customers and story orders the tests act on.
 ANA, BEN, CHLOE, DAVID, GRACE, HUGO, ISABEL, JACK, KOFI = 1, 2, 3, 4, 8, 9, 10, 11, 12
@@ -63,10 +63,7 @@ def test_registry_tools_and_descriptions() -> None:
         "refund",
         "update_shipping_address",
     }
-    for tool in world.toolset.tools:
-        assert tool.description and tool.description != tool.name
-        for name, schema in tool.parameters.get("properties", {}).items():
-            assert schema.get("description"), f"{tool.name}.{name} has no description"
+    assert_tools_documented(world)
     world.close()
 
 

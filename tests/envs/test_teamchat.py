@@ -9,7 +9,7 @@ import pytest
 
 from rollyard.envs import make_world
 from rollyard.envs._teamchat import TeamChatWorld
-from tests.envs.world_calls import error, ok
+from tests.envs.world_calls import assert_tools_documented, error, ok
 
 # Seed 0: users, channels and story messages the tests act on.
 SAM, KENJI, OLGA, ALEXN = 1, 4, 5, 11
@@ -53,10 +53,7 @@ def test_registry_tools_and_descriptions() -> None:
         "archive_channel",
         "delete_message",
     }
-    for tool in world.toolset.tools:
-        assert tool.description and tool.description != tool.name
-        for name, schema in tool.parameters.get("properties", {}).items():
-            assert schema.get("description"), f"{tool.name}.{name} has no description"
+    assert_tools_documented(world)
     world.close()
 
 

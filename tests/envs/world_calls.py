@@ -27,3 +27,11 @@ def error(world: Environment, tool: str, **args: Any) -> str:
     assert result.status == "error", result.content
     assert world.state() == before
     return result.content
+
+
+def assert_tools_documented(world: Environment) -> None:
+    """Every tool and every argument has a description a model can read."""
+    for tool in world.toolset.tools:
+        assert tool.description and tool.description != tool.name
+        for name, schema in tool.parameters.get("properties", {}).items():
+            assert schema.get("description"), f"{tool.name}.{name} has no description"

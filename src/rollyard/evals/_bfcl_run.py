@@ -76,12 +76,10 @@ async def run_bfcl_case(
         else:
             meter.tool_calls = len(calls)
             check = check_calls(bfcl, calls)
-    return CaseResult(
-        case_id=case.id,
-        suite=case.suite,
-        group=case.group,
-        strategy=strategy,
-        model=model_name,
+    return CaseResult.of(
+        case,
+        strategy,
+        model_name,
         success=check.passed,
         score=1.0 if check.passed else 0.0,
         status="success",

@@ -66,6 +66,11 @@ class CaseResult:
     """A one-line account of the state change (built-in tasks)."""
     asked_user: int = 0
 
+    @classmethod
+    def of(cls, case: EvalCase, strategy: str, model: str, **fields: Any) -> CaseResult:
+        """A result naming its case, strategy and model."""
+        return cls(case_id=case.id, suite=case.suite, group=case.group, strategy=strategy, model=model, **fields)
+
     @property
     def key(self) -> str:
         return result_key(self.strategy, self.model, self.case_id)
@@ -138,12 +143,10 @@ async def run_task_case(
     failures = [f"{f['description'] or f['assertion']}: {f['reason']}" for f in verdict.to_dict()["failures"]]
     if task.answer is not None:
         failures += task.answer.failures(run.answer, len(user.questions))
-    return CaseResult(
-        case_id=case.id,
-        suite=case.suite,
-        group=case.group,
-        strategy=strategy,
-        model=model_name,
+    return CaseResult.of(
+        case,
+        strategy,
+        model_name,
         success=not failures,
         score=verdict.score,
         status=run.status,
@@ -173,12 +176,10 @@ async def run_case(case: EvalCase, strategy: str, model: Model, model_name: str,
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        return CaseResult(
-            case_id=case.id,
-            suite=case.suite,
-            group=case.group,
-            strategy=strategy,
-            model=model_name,
+        return CaseResult.of(
+            case,
+            strategy,
+            model_name,
             success=False,
             score=0.0,
             status="error",
