@@ -265,3 +265,36 @@ def test_priority_pause_drain_and_cancel(tmp_path: Path) -> None:
     assert len(high) == 3 and len(low) == 3 and max(high) < low[1]
     assert "running" not in running_after_drain
     assert slow.state == "cancelled" and "cancelled" in [x.status for x in slow.rollouts]
+
+
+def test_a_finished_group_is_posted_to_its_callback(tmp_path: Path) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request as HTTPRequest
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    received: list[dict[str, Any]] = []
+
+    async def hook(request: HTTPRequest) -> JSONResponse:
+        received.append(await request.json())
+        return JSONResponse({"ok": True})
+
+    trainer = Starlette(routes=[Route("/groups", hook, methods=["POST"])])
+
+    async def main() -> Any:
+        async with serve_in_loop(trainer) as trainer_url, rig(tmp_path) as r:
+            spec = GroupSpec(task="files-tag-final-report", n=3, callback_url=f"{trainer_url}/groups")
+            [group] = await r.service.submit(spec)
+            await r.service.wait(group.id, 60)
+            for _ in range(100):
+                if received:
+                    break
+                await asyncio.sleep(0.05)
+            return group
+
+    group = asyncio.run(main())
+    assert len(received) == 1
+    posted = received[0]
+    assert posted["id"] == group.id and posted["state"] == "done" and len(posted["rollouts"]) == 3
+    assert [r["advantage"] for r in posted["rollouts"]] == [r.advantage for r in group.rollouts]
+    assert posted["rollouts"][0]["trajectory"][0]["input_ids"]

@@ -100,6 +100,7 @@ class Group:
     subscribers: list[asyncio.Queue[dict[str, Any]]] = field(default_factory=list)
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     stopping_early: bool = False
+    finishing: bool = False
 
     def summary(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -402,8 +403,10 @@ class RolloutService:
             await self._finish_group(group)
 
     async def _finish_group(self, group: Group) -> None:
-        if group.done.is_set():
+        # Several rollouts may see "all done" at once; only the first finishes the group.
+        if group.finishing:
             return
+        group.finishing = True
         advantages = group_advantages([r.reward for r in group.rollouts], group.spec.advantage)
         for rollout, advantage in zip(group.rollouts, advantages, strict=True):
             rollout.advantage = advantage
