@@ -116,3 +116,18 @@ def test_bad_requests_are_clear(service_url: str, tmp_path: Path) -> None:
         assert client.get("/v1/groups/g-nope").status_code == 404
     result = CliRunner().invoke(cli, ["rollout", "submit", "--server", "http://127.0.0.1:9", "--task", "x"])
     assert result.exit_code == 2 and "cannot reach" in result.output
+
+
+def test_a_group_may_name_its_model_by_url(service_url: str) -> None:
+    player = task_player()
+    with serve_app(model_app(player)) as other:
+        result = CliRunner().invoke(
+            cli,
+            ["rollout", "submit", "--server", service_url, "--task", "files-tag-final-report", "--n", "2",
+             "--model", f"{other.url}/v1", "--wait", "--json"],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [group] = json.loads(result.stdout.strip().splitlines()[-1])["groups"]
+    assert [r["status"] for r in group["rollouts"]] == ["completed", "completed"]
+    assert all(r["reward"] == 1.0 for r in group["rollouts"])
+    assert len(player.requests) == sum(len(r["calls"]) for r in group["rollouts"])  # that backend answered
