@@ -68,28 +68,14 @@ class Evaluation:
 _FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
-async def run_command(command: str, cwd: Path | None, timeout_s: float) -> tuple[int, str]:
-    """Run a shell command; (exit code, combined output tail). A timeout is exit 124."""
-    process = await asyncio.create_subprocess_shell(
-        command,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), timeout_s)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        return 124, f"timed out after {timeout_s}s"
-    return int(process.returncode or 0), output.decode("utf-8", "replace")[-4000:]
-
-
 async def evaluate_command(spec: EvaluatorSpec, workspace: Path | None) -> Evaluation:
+    from ._workspace import run_shell
+
     assert spec.command is not None
-    code, output = await run_command(spec.command, workspace, spec.timeout_s)
+    code, output = await asyncio.to_thread(run_shell, spec.command, workspace, spec.timeout_s)
     details = {"exit_code": code, "output": output[-1000:]}
+    if code is None:  # killed at its timeout: no reward, whatever it printed ("timed out after 60s")
+        return Evaluation(0.0, False, details)
     if spec.parse_float:
         numbers = _FLOAT.findall(output)
         reward = float(numbers[-1]) if numbers else 0.0

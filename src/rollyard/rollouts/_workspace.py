@@ -64,12 +64,12 @@ def check_env() -> dict[str, str]:
     return env
 
 
-def run_check(task: WorkspaceTask, directory: Path, timeout_s: float = 60.0) -> tuple[bool, str]:
-    """Run ``task.check`` in ``directory``: (passed, the tail of what it printed).
-
-    A check that runs past ``timeout_s`` is killed with everything it started and fails."""
+def run_shell(command: str, directory: Path | None, timeout_s: float = 60.0) -> tuple[int | None, str]:
+    """Run a shell command in ``directory`` with ``check_env()``: (exit code, the tail of what
+    it printed). A command that runs past ``timeout_s`` is killed with everything it started;
+    its exit code is then None and its output starts with ``timed out after``."""
     process = subprocess.Popen(
-        ["bash", "-c", task.check],
+        ["bash", "-c", command],
         cwd=directory,
         env=check_env(),
         stdin=subprocess.DEVNULL,
@@ -83,13 +83,20 @@ def run_check(task: WorkspaceTask, directory: Path, timeout_s: float = 60.0) -> 
         _kill_group(process.pid)
         output, _ = process.communicate()
         text = output.decode(errors="replace")[-_OUTPUT_LIMIT:].strip()
-        return False, f"check timed out after {timeout_s:g}s" + (f": {text}" if text else "")
+        return None, f"timed out after {timeout_s:g}s" + (f": {text}" if text else "")
     finally:
         if process.poll() is None:
             _kill_group(process.pid)
             process.wait()
-    text = output.decode(errors="replace")[-_OUTPUT_LIMIT:].strip()
-    return process.returncode == 0, text
+    return int(process.returncode), output.decode(errors="replace")[-_OUTPUT_LIMIT:].strip()
+
+
+def run_check(task: WorkspaceTask, directory: Path, timeout_s: float = 60.0) -> tuple[bool, str]:
+    """Run ``task.check`` in ``directory``: (passed, the tail of what it printed).
+
+    A check that runs past ``timeout_s`` is killed with everything it started and fails."""
+    code, output = run_shell(task.check, directory, timeout_s)
+    return code == 0, output if code is not None else f"check {output}"
 
 
 def _kill_group(pid: int) -> None:
