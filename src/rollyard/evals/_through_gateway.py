@@ -38,6 +38,13 @@ class ModelChoice:
             return cls(name, url, name)
         return cls(urlparse(url).netloc or url, url, _served_model(url))
 
+    def backend(self, embedded: EmbeddedModel | None = None) -> Backend:
+        """The gateway backend serving this choice (``embedded`` reuses a loaded model)."""
+        if self.url is None:
+            return build_backend(BackendConfig(name=self.label, kind="embedded"), embedded=embedded)
+        config = BackendConfig(name=self.label, kind="openai", url=self.url, upstream_model=self.upstream_model)
+        return build_backend(config)
+
 
 def _served_model(url: str) -> str | None:
     """The first model a backend lists at ``/models`` (vLLM insists on its served name)."""
@@ -48,13 +55,6 @@ def _served_model(url: str) -> str | None:
         return None
 
 
-def _backend(choice: ModelChoice, embedded: EmbeddedModel | None) -> Backend:
-    if choice.url is None:
-        return build_backend(BackendConfig(name=choice.label, kind="embedded"), embedded=embedded)
-    config = BackendConfig(name=choice.label, kind="openai", url=choice.url, upstream_model=choice.upstream_model)
-    return build_backend(config)
-
-
 @contextlib.asynccontextmanager
 async def through_gateway(
     choices: Mapping[str, ModelChoice | Model], db: str | None, *, embedded: EmbeddedModel | None = None
@@ -62,7 +62,7 @@ async def through_gateway(
     """Serve a gateway on 127.0.0.1 in front of the given backends (a ``ModelChoice``, or a
     ``Model`` such as a scripted double); yields its URL and a factory of agent-side models."""
     backends = [
-        _backend(value, embedded)
+        value.backend(embedded)
         if isinstance(value, ModelChoice)
         else Backend(BackendConfig(name=label, kind="embedded"), value)  # an in-process Model
         for label, value in choices.items()

@@ -192,14 +192,12 @@ def _gateway_app(settings: ServeSettings, backend: Any) -> Starlette:
     if backend is not None:
         router = Router([Backend(BackendConfig(name="default", kind="embedded"), backend)])
     else:
-        from ..evals._through_gateway import _backend
-
         embedded = None
         if settings.model == "embedded":
             from ..models import EmbeddedModel
 
             embedded = EmbeddedModel()
-        first = _backend(ModelChoice.parse(settings.model), embedded)
+        first = ModelChoice.parse(settings.model).backend(embedded)
         # "default" keeps naming the serve-time backend once groups add others by URL.
         router = Router([first], aliases={"default": first.name})
     return build_app(GatewayConfig(db=settings.db), router=router)
@@ -211,8 +209,8 @@ def _route_model(holder: dict[str, Any], model: str, *, external: bool) -> None:
         return
     if external:
         raise ValueError("with --gateway, configure model backends on that gateway and name them")
-    from ..gateway import BackendConfig, build_backend
+    from ..evals import ModelChoice
 
     router = holder["gateway_app"].state.gateway.router
     if all(b.name != model for b in router.backends):
-        router.backends.append(build_backend(BackendConfig(name=model, kind="openai", url=model)))
+        router.backends.append(ModelChoice(label=model, url=model).backend())
