@@ -387,8 +387,7 @@ class RolloutService:
         if not rollout.done:
             rollout.status = "cancelled"
         self.completed += 1
-        with contextlib.suppress(Exception):
-            await self.store.put_eval_result(group.id, rollout.id, rollout.to_dict())
+        await self._persist(group, rollout)  # durable as soon as it ends; again with its advantage
         self._emit(group, {"type": "rollout", "rollout": _light(rollout)})
         early = group.spec.early_stop
         if early and group.state == "running":
@@ -412,8 +411,7 @@ class RolloutService:
             rollout.advantage = advantage
             for sample in rollout.trajectory:
                 sample["metadata"] = {**sample.get("metadata", {}), "advantage": advantage}
-            with contextlib.suppress(Exception):
-                await self.store.put_eval_result(group.id, rollout.id, rollout.to_dict())
+            await self._persist(group, rollout)
         group.state = "cancelled" if group.state == "cancelled" else "done"
         group.finished_at = time.time()
         group.done.set()
@@ -422,6 +420,12 @@ class RolloutService:
             task = asyncio.create_task(_callback(group.spec.callback_url, group.to_dict()))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+
+    async def _persist(self, group: Group, rollout: Rollout) -> None:
+        try:
+            await self.store.put_eval_result(group.id, rollout.id, rollout.to_dict())
+        except Exception:  # the rollout stays in memory and in the API; the failure is loud
+            log.exception("could not save rollout %s", rollout.id)
 
     def _emit(self, group: Group, event: dict[str, Any]) -> None:
         for queue in group.subscribers:
