@@ -56,3 +56,20 @@ def test_load_suite_limit_and_bad_paths(tmp_path) -> None:  # type: ignore[no-un
     broken.write_text("- id: x\n  world: files\n  instruction: hi\n  contract: {assertions: []}\n  reference: []\n")
     with pytest.raises(TaskError, match=r"broken.yaml\[0\].wrong"):
         load_suite(str(broken))
+    unparsable = tmp_path / "unparsable.yaml"
+    unparsable.write_text("- id: [x\n")
+    with pytest.raises(TaskError, match=r"unparsable\.yaml: cannot read the task file"):
+        load_suite(str(unparsable))
+
+
+def test_unquoted_dates_in_a_task_file_stay_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rollyard.evals import load_tasks as load
+
+    path = tmp_path / "dated.yaml"
+    path.write_text(
+        "id: dated\nworld: calendar\ninstruction: Book it on 2026-03-04.\n"
+        "contract: {assertions: [{diff_type: added, entity: events, where: {start: 2026-03-04 09:00:00}}]}\n"
+        "reference: [{tool: create_event, args: {start: 2026-03-04 09:00:00}}]\nwrong: []\n"
+    )
+    (task,) = load(path)
+    assert task.reference[0].args == {"start": "2026-03-04 09:00:00"}

@@ -588,6 +588,20 @@ def test_load_json_and_yaml(tmp_path: Path) -> None:
     assert loaded[0].closed_world and loaded[0].assertions[0].entity == "messages"
 
 
+def test_unquoted_yaml_dates_and_times_stay_the_text_written(tmp_path: Path) -> None:
+    # World rows hold ISO text; PyYAML alone would make these date/datetime objects
+    # that never equal a row's value.
+    (tmp_path / "c.yaml").write_text(
+        "assertions:\n  - diff_type: added\n    entity: events\n"
+        "    where: {day: 2026-03-04, starts: 2026-03-04 09:00:00, ends: {lt: 2026-03-04T10:30:00}}\n"
+    )
+    contract = Contract.load(tmp_path / "c.yaml")
+    good = row("events", day="2026-03-04", starts="2026-03-04 09:00:00", ends="2026-03-04T10:00:00")
+    assert check_contract(contract, diff(inserts=[good])).passed
+    late = {**good, "ends": "2026-03-04T11:00:00"}
+    assert not check_contract(contract, diff(inserts=[late])).passed
+
+
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [

@@ -152,13 +152,17 @@ async def evaluate(
         done: dict[str, dict[str, Any]] = {}
         run_id = None
         if resume:
-            if resume == "last":
-                runs = await store.eval_runs()
-                run_id = runs[-1] if runs else None
+            saved = None
+            if resume == "last":  # the newest evaluation run (a shared store also holds rollout groups)
+                for candidate in reversed(await store.eval_runs()):
+                    saved = await store.eval_run(candidate)
+                    if saved is not None and "suite" in saved:
+                        run_id = candidate
+                        break
             else:
                 run_id = resume
-            saved = await store.eval_run(run_id) if run_id else None
-            if run_id is None or saved is None:
+                saved = await store.eval_run(run_id)
+            if run_id is None or saved is None or "suite" not in saved:
                 raise ValueError(f"no evaluation run {resume!r} in {db_url}")
             spec = saved
             done = await store.eval_results(run_id)

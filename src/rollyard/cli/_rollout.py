@@ -34,6 +34,9 @@ def serve(
     model: Annotated[str, typer.Option(help="In-process gateway backend: 'embedded' or a base URL.")] = "embedded",
     concurrency: Annotated[int, typer.Option(min=1, help="Rollouts running their agent at once.")] = 8,
     prewarm: Annotated[int, typer.Option(min=0, help="Environments prepared ahead of free run slots.")] = 8,
+    resume: Annotated[
+        bool, typer.Option(help="Resume the unfinished groups a stopped or killed service left in --db.")
+    ] = True,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Serve the rollout API (POST /v1/groups, GET /v1/groups/{id}, .../events, .../cancel,
@@ -41,13 +44,21 @@ def serve(
 
     Each rollout is prepared (INIT), run with its own gateway session (RUN), evaluated and
     given its trajectory (POSTRUN); finished groups get GRPO / leave-one-out advantages.
+    Everything is saved in --db as it ends: restarted on the same --db, the service serves
+    earlier groups and resumes unfinished ones (rollouts that had not ended run again).
     """
     import uvicorn
 
     from ..rollouts import ServeSettings, build_rollout_app
 
     settings = ServeSettings(
-        executor=executor, db=db, gateway=gateway, model=model, concurrency=concurrency, prewarm=prewarm
+        executor=executor,
+        db=db,
+        gateway=gateway,
+        model=model,
+        concurrency=concurrency,
+        prewarm=prewarm,
+        resume=resume,
     )
     Console(stderr=True).print(f"rollyard rollout service on http://{host}:{port}  executor: {executor}")
     uvicorn.run(build_rollout_app(settings), host=host, port=port, log_level=log_level)

@@ -17,12 +17,13 @@ Agent-Diff's evaluation DSL so its published suites check the same way here::
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal, TypeAlias
+
+import yaml
 
 from ._predicates import (
     Change,
@@ -40,6 +41,7 @@ from ._predicates import (
     read_diff,
     show,
 )
+from ._yaml import load_yaml
 
 __all__ = [
     "Assertion",
@@ -207,10 +209,8 @@ def load_mapping(path: str | Path, what: str) -> Mapping[str, Any]:
         except ValueError as exc:
             raise ContractError("", f"{what} {path} is not valid JSON: {exc}") from None
     else:
-        # Imported by name: PyYAML is needed for YAML files only, and its type stubs are a separate package.
-        yaml = importlib.import_module("yaml")
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
         except yaml.YAMLError as exc:
             raise ContractError("", f"{what} {path} is not valid YAML: {exc}") from None
     if not isinstance(data, Mapping):

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..models import ScriptedCall, ScriptedModel
 from ..tools import Tool, Toolset, combine
+from ._yaml import load_yaml
 
 BUILTIN_SUITE = "builtin"
 DEFAULT_USER_REPLY = "I have nothing to add; please go ahead with what you have."
@@ -131,8 +132,11 @@ def task_toolset(world_tools: Toolset, user: ScriptedUser) -> Toolset:
 
 
 def _read(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
-    return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    try:
+        text = path.read_text(encoding="utf-8")
+        return json.loads(text) if path.suffix == ".json" else load_yaml(text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+        raise TaskError(f"{path}: cannot read the task file: {exc}") from None
 
 
 def load_tasks(source: str | Path | Iterable[Path] = BUILTIN_SUITE) -> list[Task]:

@@ -41,6 +41,8 @@ class ServeSettings:
     concurrency: int = 8
     prewarm: int = 8
     init_delay_s: float = 0.0
+    resume: bool = True
+    """Resume the unfinished groups an earlier service left in ``db`` (and serve finished ones)."""
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -89,6 +91,9 @@ def build_rollout_app(settings: ServeSettings, *, executor: Executor | None = No
             service = RolloutService(run_executor, store, gateway_url, options=options, gateway_unix_socket=unix_socket)
             stack.push_async_callback(service.close)
             holder["service"] = service
+            if settings.resume:
+                external = settings.gateway is not None
+                await service.recover(lambda spec: _route_model(holder, spec.agent.model, external=external))
             yield
 
     def service() -> RolloutService:

@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from ..store import Store
 
 log = logging.getLogger("rollyard.rollouts")
+
+SAVED_KIND = "rollout_group"
+"""The ``kind`` of a rollout group's row among the store's evaluation runs."""
 
 
 class PriorityGate:
@@ -101,6 +104,20 @@ class Group:
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     stopping_early: bool = False
     finishing: bool = False
+    restarts: int = 0
+    """How many times a restarted service resumed this group."""
+
+    def saved(self) -> dict[str, Any]:
+        """The group's row in the store (rollouts are saved one by one beside it)."""
+        return {
+            "kind": SAVED_KIND,
+            "task_id": self.task_id,
+            "spec": self.spec.model_dump(),
+            "state": self.state,
+            "created_at": self.created_at,
+            "finished_at": self.finished_at,
+            "restarts": self.restarts,
+        }
 
     def summary(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -160,6 +177,7 @@ class RolloutService:
                                                        "postrun": [0.0, 0]}  # fmt: skip
         self.completed = 0
         self._background: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     # ---- API ----
 
@@ -185,14 +203,77 @@ class RolloutService:
                         session_id=f"rollout.{group_id}.r{i}")
                 for i in range(spec.n)
             ]  # fmt: skip
-            group = Group(group_id, spec, task_id, rollouts)
+            group = Group(group_id, spec, task_id, rollouts, state="running")
             self.groups[group_id] = group
-            await self.store.put_eval_run(group_id, {"kind": "rollout_group", "task_id": task_id, **spec.model_dump()})
+            await self.store.put_eval_run(group_id, group.saved())
             for rollout in rollouts:
-                group.tasks[rollout.id] = asyncio.create_task(self._life(group, rollout), name=rollout.id)
-            group.state = "running"
+                self._start(group, rollout)
             groups.append(group)
         return groups
+
+    async def recover(self, prepare: Callable[[GroupSpec], None] | None = None) -> list[Group]:
+        """Take back the groups an earlier run of the service left in the store.
+
+        Finished groups come back as they ended. An unfinished group (the service was
+        stopped or killed) resumes: its ended rollouts are kept, and each rollout that had
+        not ended runs again from INIT under a fresh gateway session, so the interrupted
+        attempt's calls never enter its trajectory. ``prepare`` sees each resumed group's
+        spec before its rollouts start (the app routes a model named by URL there); if it
+        raises ``ValueError``, those rollouts end ``init_failed`` with its message.
+        Returns the resumed groups."""
+        resumed = []
+        for run_id in await self.store.eval_runs():
+            if run_id in self.groups:
+                continue
+            saved = await self.store.eval_run(run_id)
+            if not saved or saved.get("kind") != SAVED_KIND:
+                continue
+            try:
+                spec = GroupSpec.model_validate(saved["spec"])
+            except (KeyError, ValueError) as exc:
+                log.warning("rollout group %s in the store cannot be read (%s); left as it is", run_id, exc)
+                continue
+            finished = saved.get("state") in ("done", "cancelled")
+            group = Group(
+                run_id, spec, str(saved["task_id"]), [], state=saved.get("state", "running"),
+                created_at=saved.get("created_at") or time.time(), finished_at=saved.get("finished_at"),
+                restarts=int(saved.get("restarts", 0)) + (0 if finished else 1),
+            )  # fmt: skip
+            results = await self.store.eval_results(run_id)
+            for index in range(spec.n):
+                rollout_id = f"{run_id}-r{index}"
+                kept = Rollout.from_dict(results[rollout_id]) if rollout_id in results else None
+                if kept is None or not kept.done:
+                    kept = Rollout(id=rollout_id, group_id=run_id, task_id=group.task_id, index=index,
+                                   session_id=f"rollout.{run_id}.r{index}.restart{group.restarts}")  # fmt: skip
+                    if finished:  # a finished group with a rollout that was never saved: say so
+                        kept.status, kept.error = "cancelled", "not saved before the service stopped"
+                group.rollouts.append(kept)
+            self.groups[run_id] = group
+            if finished:
+                group.done.set()
+                continue
+            group.state = "running"
+            await self.store.put_eval_run(run_id, group.saved())
+            resumed.append(group)
+            pending = [r for r in group.rollouts if not r.done]
+            try:
+                if prepare is not None:
+                    prepare(spec)
+            except ValueError as exc:
+                for rollout in pending:
+                    rollout.status, rollout.error = "init_failed", f"cannot resume after a restart: {exc}"
+                    await self._persist(group, rollout)
+                pending = []
+            log.info("resuming rollout group %s: %d of %d rollouts to run", run_id, len(pending), spec.n)
+            for rollout in pending:
+                self._start(group, rollout)
+            if not pending:  # every rollout had ended; only the group's finish was lost
+                await self._finish_group(group)
+        return resumed
+
+    def _start(self, group: Group, rollout: Rollout) -> None:
+        group.tasks[rollout.id] = asyncio.create_task(self._life(group, rollout), name=rollout.id)
 
     async def wait(self, group_id: str, timeout_s: float | None = None) -> Group:
         group = self.groups[group_id]
@@ -261,9 +342,13 @@ class RolloutService:
         }
 
     async def close(self) -> None:
-        for group in list(self.groups.values()):
-            if not group.done.is_set():
-                await self.cancel(group.id)
+        """Stop every rollout in flight. Unfinished groups stay unfinished in the store, so
+        the next service on this store resumes them (:meth:`recover`)."""
+        self._closing = True
+        tasks = [t for g in self.groups.values() if not g.done.is_set() for t in g.tasks.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # ---- one rollout ----
 
@@ -302,7 +387,7 @@ class RolloutService:
             async with self._post.slot(priority):
                 await self._stage_postrun(group, rollout, handle, outcome)
         except asyncio.CancelledError:
-            if not rollout.done:
+            if not rollout.done and not self._closing:
                 rollout.status = "skipped" if group.stopping_early else "cancelled"
             raise
         except Exception as exc:  # a bug of ours must still end the rollout with a reason
@@ -384,6 +469,8 @@ class RolloutService:
         }
 
     async def _rollout_done(self, group: Group, rollout: Rollout) -> None:
+        if self._closing and not rollout.done:
+            return  # stopped by a shutdown, not by anyone's choice: left for the next service to run
         if not rollout.done:
             rollout.status = "cancelled"
         self.completed += 1
@@ -414,6 +501,10 @@ class RolloutService:
             await self._persist(group, rollout)
         group.state = "cancelled" if group.state == "cancelled" else "done"
         group.finished_at = time.time()
+        try:
+            await self.store.put_eval_run(group.id, group.saved())
+        except Exception:
+            log.exception("could not save the end of group %s", group.id)
         group.done.set()
         self._emit(group, {"type": "group", "group": group.summary()})
         if group.spec.callback_url:

@@ -4,7 +4,7 @@ agent or evaluator plugs into."""
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -149,6 +149,12 @@ class Rollout:
             "evaluation": self.evaluation,
             "timings": self.timings,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Rollout:
+        """A rollout as :meth:`to_dict` saved it (unknown keys ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass
