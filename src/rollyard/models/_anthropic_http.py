@@ -8,7 +8,8 @@ import httpx
 
 from ..wire import ANTHROPIC, ConversionReport, Dialect, Request, Response
 from ._base import Model, TokenSource
-from ._http import RetryPolicy, make_poster, post_json
+from ._http import RetryPolicy, post_json
+from ._http1 import make_poster
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096

@@ -39,9 +39,10 @@ class RetryPolicy:
 
 
 class JsonPoster(abc.ABC):
-    """One JSON POST: the HTTP client behind the remote backends. The default is aiohttp
-    (on the gateway's hot path it costs a fraction of httpx's pool per call: 4x the
-    throughput in bench/gateway.py); an injected ``httpx.AsyncClient`` still works."""
+    """One JSON POST: the HTTP client behind the remote backends. The default is
+    ``Http1Poster`` (plain HTTP/1.1 keep-alive; aiohttp for https): on the gateway's hot
+    path httpx's pool cost 4x the throughput in bench/gateway.py. An injected
+    ``httpx.AsyncClient`` still works."""
 
     @abc.abstractmethod
     async def post(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, bytes, str]:
@@ -126,10 +127,6 @@ class HttpxPoster(JsonPoster):
     async def aclose(self) -> None:
         if self._owned:
             await self._client.aclose()
-
-
-def make_poster(http_client: httpx.AsyncClient | None, timeout_s: float) -> JsonPoster:
-    return HttpxPoster(http_client) if http_client is not None else AiohttpPoster(timeout_s)
 
 
 async def post_json(

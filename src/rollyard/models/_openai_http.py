@@ -9,7 +9,8 @@ import httpx
 
 from ..wire import CHAT, ConversionReport, Dialect, Request, Response
 from ._base import Model, TokenSource
-from ._http import RetryPolicy, make_poster, post_json
+from ._http import RetryPolicy, post_json
+from ._http1 import make_poster
 
 BackendKind: TypeAlias = Literal["vllm", "sglang", "llamacpp", "openai"]
 
