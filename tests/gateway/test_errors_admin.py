@@ -170,3 +170,14 @@ def test_head_root_models_and_count_tokens(gateway: ServedApp) -> None:
         json={"model": "m", "messages": [{"role": "user", "content": "hello there"}]},
     ).json()
     assert counted["input_tokens"] > 0
+
+
+def test_recorded_usage_has_every_usage_field() -> None:
+    import dataclasses
+
+    from rollyard.gateway._pipeline import _usage_json
+    from rollyard.wire import Message, Response, Usage
+
+    usage = Usage(3, 4, cache_read_tokens=1, cache_creation_tokens=2, reasoning_tokens=5, extra={"x": [1]})
+    response = Response(id="r", model="m", message=Message(role="assistant", parts=[]), usage=usage)
+    assert _usage_json(response) == dataclasses.asdict(usage)

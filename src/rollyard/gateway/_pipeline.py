@@ -128,7 +128,18 @@ def _plain(request: Request) -> dict[str, Any]:
 
 
 def _usage_json(response: ModelResponse) -> dict[str, Any] | None:
-    return dataclasses.asdict(response.usage) if response.usage else None
+    # What dataclasses.asdict gives, without its deep copy (a tenth of a call's CPU here).
+    usage = response.usage
+    if usage is None:
+        return None
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_creation_tokens": usage.cache_creation_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "extra": dict(usage.extra),
+    }
 
 
 async def _record(state: GatewayState, record: CallRecord) -> None:
