@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import uvicorn
 
 ADMIN_KEY = "admin-secret"
@@ -47,3 +50,26 @@ def serve_app(app: Any, host: str = "127.0.0.1") -> Iterator[ServedApp]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago (for a server in another process)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_rollyard(args: list[str], port: int, *, stderr: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """``python -m rollyard ARGS --port PORT`` in its own process, once its /healthz answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rollyard", *args, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=stderr
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, f"rollyard {args[0]} did not start"
+        time.sleep(0.1)

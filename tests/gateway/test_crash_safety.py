@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,42 +14,22 @@ from pathlib import Path
 import httpx
 
 from rollyard.models import ScriptedModel, model_app
-from tests.servers import serve_app
+from tests.servers import free_port, serve_app, start_rollyard
 
 MAX_REQUESTS = 600
 CLIENTS = 16
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start_gateway(backend_url: str, db: Path, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "rollyard", "gateway", "--backend", f"{backend_url}/v1",
-            "--backend-kind", "openai", "--db", f"sqlite:///{db}", "--port", str(port),
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "gateway did not start"
-        time.sleep(0.1)
+    args = ["gateway", "--backend", f"{backend_url}/v1", "--backend-kind", "openai", "--db", f"sqlite:///{db}"]
+    return start_rollyard(args, port)
 
 
 def test_kill_9_under_load_loses_no_answered_call(tmp_path: Path) -> None:
     db = tmp_path / "calls.db"
     backend = ScriptedModel(lambda request: "ok", name="scripted")
     with serve_app(model_app(backend)) as served:
-        port = _port()
+        port = free_port()
         gateway = _start_gateway(served.url, db, port)
         received: list[str] = []
         lock = threading.Lock()

@@ -6,10 +6,8 @@ serve`` process; its model is a backend double served over real HTTP."""
 from __future__ import annotations
 
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,34 +17,16 @@ import httpx
 from rollyard.models import model_app
 from rollyard.rollouts import group_advantages
 from tests.rollouts.players import task_player
-from tests.servers import serve_app
+from tests.servers import free_port, serve_app, start_rollyard
 
 TASK = "files-tag-final-report"
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start(db: Path, model_url: str, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "rollyard", "rollout", "serve", "--port", str(port), "--db", f"sqlite:///{db}",
-            "--model", f"player@{model_url}/v1", "--concurrency", "1", "--prewarm", "0",
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "the rollout service did not start"
-        time.sleep(0.1)
+    args = ["rollout", "serve", "--db", f"sqlite:///{db}", "--model", f"player@{model_url}/v1", "--concurrency", "1",
+            "--prewarm", "0"]  # fmt: skip
+    with (db.parent / "serve.log").open("ab") as log:  # the child keeps its own copy of the handle
+        return start_rollyard(args, port, stderr=log)
 
 
 def _group(port: int, group_id: str) -> dict[str, Any]:
@@ -88,7 +68,7 @@ def _stop(process: subprocess.Popen[bytes], how: signal.Signals) -> None:
 def test_a_killed_or_stopped_service_resumes_its_groups_on_restart(tmp_path: Path) -> None:
     db = tmp_path / "rollouts.db"
     with serve_app(model_app(task_player(latency_s=0.25))) as backend:
-        port = _port()
+        port = free_port()
         service = _start(db, backend.url, port)
         try:
             submitted = httpx.post(f"http://127.0.0.1:{port}/v1/groups", json={"task": TASK, "n": 6}, timeout=30)
@@ -101,7 +81,7 @@ def test_a_killed_or_stopped_service_resumes_its_groups_on_restart(tmp_path: Pat
         kept = {r["id"]: r for r in before["rollouts"] if r["status"] == "completed"}
         assert 2 <= len(kept) < 6
 
-        port = _port()
+        port = free_port()
         service = _start(db, backend.url, port)
         try:
             resumed = _wait(port, killed_id, lambda g: g["state"] == "done")
@@ -111,9 +91,9 @@ def test_a_killed_or_stopped_service_resumes_its_groups_on_restart(tmp_path: Pat
             _wait(port, stopped_id, lambda g: _completed(g) >= 1)
         finally:
             _stop(service, signal.SIGINT)
-        assert service.returncode == 0, service.stderr.read().decode() if service.stderr else ""
+        assert service.returncode == 0, (tmp_path / "serve.log").read_text()
 
-        port = _port()
+        port = free_port()
         service = _start(db, backend.url, port)
         try:
             again = _group(port, killed_id)  # a finished group is served as it ended
