@@ -5,8 +5,11 @@ concurrent clients, streaming and not, the same requests (driven by wrk when it 
 installed, else by a Python client, which saturates first) go (a) straight to it, (b)
 through ``rollyard gateway`` (recording on: every call durably in SQLite before its
 answer), (c) through LiteLLM's proxy (installed by this script into its own venv under
-bench/.venv-litellm). Reported: latency p50/p99, the latency added over direct,
-throughput, and ratios, for two backend profiles in one run:
+bench/.venv-litellm). Each cell runs ``--rounds`` times, the targets taking turns, and
+each round's proxied numbers are compared with that round's direct ones: added latency and
+ratios are medians of those paired comparisons, so a slow spell of a shared machine cannot
+land on one target alone. Reported: latency p50/p99 (median of rounds), the latency added
+over direct, throughput, and ratios, for two backend profiles in one run:
 
 - ``llm``: the backend answers after 100 ms x (0.5 .. 1.5) (``--delay-ms``), as a
   fast model server does for a short completion. The targets (added p50, share of direct
@@ -84,6 +87,7 @@ class Result:
     throughput: float
     errors: int
     profile: str = ""
+    round: int = 0
 
 
 async def load(url: str, concurrency: int, requests: int, stream: bool, headers: dict[str, str]) -> Result:
@@ -226,15 +230,19 @@ def run_profile(profile: str, delay_ms: float, args: argparse.Namespace, workdir
         results: list[Result] = []
         for stream in (False, True):
             for concurrency in CONCURRENCY:
-                for name, (url, headers) in targets.items():
-                    asyncio.run(load(url, concurrency, min(50, args.requests), stream, headers))  # warm up
-                    if use_wrk:
-                        result = load_wrk(url, concurrency, args.seconds, stream, headers, workdir)
-                    else:
-                        result = asyncio.run(load(url, concurrency, args.requests, stream, headers))
-                    result.target, result.profile = name, profile
-                    results.append(result)
-                    print(f"  {profile:4} {name:9} c={concurrency:<3} stream={stream!s:5} done", file=sys.stderr)
+                # Rounds alternate the targets, so each round's direct and proxied numbers are
+                # taken moments apart: a slow spell of this shared machine hits both, not one.
+                for round_ in range(args.rounds):
+                    for name, (url, headers) in targets.items():
+                        asyncio.run(load(url, concurrency, min(50, args.requests), stream, headers))  # warm up
+                        if use_wrk:
+                            result = load_wrk(url, concurrency, args.seconds, stream, headers, workdir)
+                        else:
+                            result = asyncio.run(load(url, concurrency, args.requests, stream, headers))
+                        result.target, result.profile, result.round = name, profile, round_
+                        results.append(result)
+                    cell = f"{profile:4} c={concurrency:<3} stream={stream!s:5}"
+                    print(f"  {cell} round {round_ + 1} done", file=sys.stderr)
         return results
     finally:
         for process in processes:
@@ -251,7 +259,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--requests", type=int, default=600, help="requests per cell (Python load generator)")
     parser.add_argument("--no-litellm", action="store_true", help="skip LiteLLM (no install)")
-    parser.add_argument("--seconds", type=float, default=6.0, help="seconds per cell when wrk drives the load")
+    parser.add_argument("--seconds", type=float, default=4.0, help="seconds per cell and round (wrk)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per cell (medians are reported)")
     parser.add_argument("--python-load", action="store_true", help="drive the load from Python even if wrk exists")
     parser.add_argument("--delay-ms", type=float, default=100.0, help="the llm profile's mean backend delay")
     parser.add_argument("--profile", choices=["both", *PROFILES], default="both")
@@ -268,27 +277,52 @@ def main() -> None:
     report(results, as_json=args.json, delay_ms=args.delay_ms)
 
 
+Cell = tuple[str, int, bool]
+
+
+def _rounds(results: list[Result], profile: str) -> dict[Cell, list[Result]]:
+    by: dict[Cell, list[Result]] = {}
+    for r in sorted((r for r in results if r.profile == profile), key=lambda r: r.round):
+        by.setdefault((r.target, r.concurrency, r.stream), []).append(r)
+    return by
+
+
+def _paired(by: dict[Cell, list[Result]], ours: Cell, base: Cell, measure: str) -> float | None:
+    """The median over rounds of ours - base (latency) or ours / base (throughput), each
+    round compared with itself."""
+    if base not in by or ours not in by:
+        return None
+    pairs = list(zip(by[ours], by[base], strict=True))
+    if measure == "throughput":
+        return round(statistics.median(a.throughput / b.throughput for a, b in pairs), 3)
+    return round(statistics.median(getattr(a, measure) - getattr(b, measure) for a, b in pairs), 3)
+
+
 def _summary(results: list[Result], profile: str, prefix: str) -> dict[str, float | None]:
-    by = {(r.target, r.concurrency, r.stream): r for r in results if r.profile == profile}
+    by = _rounds(results, profile)
     summary: dict[str, float | None] = {}
     if not by:
         return summary
     for c in CONCURRENCY:
-        direct = by[("direct", c, False)]
-        ours = by[("rollyard", c, False)]
-        summary[f"{prefix}added_p50_ms_{c}"] = round(ours.p50_ms - direct.p50_ms, 3)
-        summary[f"{prefix}added_p99_ms_{c}"] = round(ours.p99_ms - direct.p99_ms, 3)
-        summary[f"{prefix}throughput_ratio_vs_direct_{c}"] = round(ours.throughput / direct.throughput, 3)
-        lite = by.get(("litellm", c, False))
-        ratio = round(ours.throughput / lite.throughput, 3) if lite else None
-        summary[f"{prefix}throughput_ratio_vs_litellm_{c}"] = ratio
-        s_direct, s_ours = by[("direct", c, True)], by[("rollyard", c, True)]
-        summary[f"{prefix}stream_added_p50_ms_{c}"] = round(s_ours.p50_ms - s_direct.p50_ms, 3)
-        s_lite = by.get(("litellm", c, True))
-        summary[f"{prefix}stream_throughput_ratio_vs_litellm_{c}"] = (
-            round(s_ours.throughput / s_lite.throughput, 3) if s_lite else None
-        )
+        for stream, kind in ((False, ""), (True, "stream_")):
+            ours, direct, lite = ("rollyard", c, stream), ("direct", c, stream), ("litellm", c, stream)
+            summary[f"{prefix}{kind}added_p50_ms_{c}"] = _paired(by, ours, direct, "p50_ms")
+            if not stream:
+                summary[f"{prefix}added_p99_ms_{c}"] = _paired(by, ours, direct, "p99_ms")
+                summary[f"{prefix}throughput_ratio_vs_direct_{c}"] = _paired(by, ours, direct, "throughput")
+            summary[f"{prefix}{kind}throughput_ratio_vs_litellm_{c}"] = _paired(by, ours, lite, "throughput")
     return summary
+
+
+def _medians(results: list[Result], profile: str) -> list[Result]:
+    """One row per cell: the median of its rounds."""
+    rows = []
+    for (target, c, stream), rounds in _rounds(results, profile).items():
+        p50 = statistics.median(r.p50_ms for r in rounds)
+        p99 = statistics.median(r.p99_ms for r in rounds)
+        throughput = statistics.median(r.throughput for r in rounds)
+        rows.append(Result(target, c, stream, p50, p99, throughput, sum(r.errors for r in rounds), profile))
+    return rows
 
 
 def report(results: list[Result], *, as_json: bool, delay_ms: float) -> None:
@@ -299,7 +333,7 @@ def report(results: list[Result], *, as_json: bool, delay_ms: float) -> None:
         print(json.dumps({**summary, "llm_delay_ms": delay_ms, "rows": [r.__dict__ for r in results]}))
         return
     for profile, what in PROFILES.items():
-        rows = [r for r in results if r.profile == profile]
+        rows = _medians(results, profile)
         if not rows:
             continue
         print(f"\n{profile}: {what if profile == 'zero' else what.replace('100', f'{delay_ms:g}')}")
