@@ -6,7 +6,10 @@ answered with as little work as possible (raw ASGI, no framework).
 With DELAY_MS, each answer waits DELAY_MS x (0.5 .. 1.5) first, like a model decoding a
 short completion. The factor of the i-th request is 0.5 + frac(i x golden ratio): spread
 evenly (clients do not move in lockstep) and the same for every target measured, so the
-latency quantiles of direct and proxied runs differ by what the proxy adds, not by chance."""
+latency quantiles of direct and proxied runs differ by what the proxy adds, not by chance.
+``POST /bench/reset`` restarts the count: the bench calls it before each measured run, so
+every run sees the same sequence from its start (at one client a run is only ~40 requests,
+and two different windows of the sequence would differ by a few ms in their median)."""
 
 from __future__ import annotations
 
@@ -43,12 +46,17 @@ served = 0
 async def app(scope, receive, send):  # type: ignore[no-untyped-def]
     if scope["type"] != "http":
         return
+    global served
     more = True
     while more:
         message = await receive()
         more = message.get("more_body", False)
+    if scope["path"] == "/bench/reset":
+        served = 0
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
     if DELAY_S:
-        global served
         served += 1
         await asyncio.sleep(DELAY_S * (0.5 + (served * GOLDEN) % 1.0))
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})

@@ -8,8 +8,10 @@ answer), (c) through LiteLLM's proxy (installed by this script into its own venv
 bench/.venv-litellm). Each cell runs ``--rounds`` times, the targets taking turns, and
 each round's proxied numbers are compared with that round's direct ones: added latency and
 ratios are medians of those paired comparisons, so a slow spell of a shared machine cannot
-land on one target alone. Reported: latency p50/p99 (median of rounds), the latency added
-over direct, throughput, and ratios, for two backend profiles in one run:
+land on one target alone; the proxies not under test are paused (SIGSTOP) meanwhile, so an
+idle one's background timers do not take CPU from the measured one. Reported: latency
+p50/p99 (median of rounds), the latency added over direct, throughput, and ratios, for two
+backend profiles in one run:
 
 - ``llm``: the backend answers after 100 ms x (0.5 .. 1.5) (``--delay-ms``), as a
   fast model server does for a short completion. The targets (added p50, share of direct
@@ -32,6 +34,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -185,6 +188,7 @@ def run_profile(profile: str, delay_ms: float, args: argparse.Namespace, workdir
         wait_http(f"http://127.0.0.1:{backend_port}/", backend)
 
         targets: dict[str, tuple[str, dict[str, str]]] = {"direct": (f"{backend_url}/chat/completions", {})}
+        proxies: dict[str, subprocess.Popen[bytes]] = {}
 
         gateway_port = free_port()
         gateway = subprocess.Popen(
@@ -196,6 +200,7 @@ def run_profile(profile: str, delay_ms: float, args: argparse.Namespace, workdir
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         processes.append(gateway)
+        proxies["rollyard"] = gateway
         wait_http(f"http://127.0.0.1:{gateway_port}/healthz", gateway)
         targets["rollyard"] = (f"http://127.0.0.1:{gateway_port}/v1/chat/completions", {})
 
@@ -222,6 +227,7 @@ def run_profile(profile: str, delay_ms: float, args: argparse.Namespace, workdir
                 stderr=subprocess.DEVNULL,
             )
             processes.append(proxy)
+            proxies["litellm"] = proxy
             wait_http(f"http://127.0.0.1:{lport}/health/liveliness", proxy, timeout=180)
             auth = {"authorization": f"Bearer {master_key}"}
             targets["litellm"] = (f"http://127.0.0.1:{lport}/v1/chat/completions", auth)
@@ -232,13 +238,24 @@ def run_profile(profile: str, delay_ms: float, args: argparse.Namespace, workdir
             for concurrency in CONCURRENCY:
                 # Rounds alternate the targets, so each round's direct and proxied numbers are
                 # taken moments apart: a slow spell of this shared machine hits both, not one.
+                # One client against a model-paced backend completes only ~40 calls in a round,
+                # and their p50 moves by a whole gap between delays (~2.5 ms) when a timed
+                # run ends one call earlier or later; so that cell runs a fixed count of calls,
+                # the same delay sequence for every target (the backend count is reset first).
+                counted = max(20, round(args.seconds * 1000 / delay_ms)) if concurrency == 1 and delay_ms else 0
                 for round_ in range(args.rounds):
                     for name, (url, headers) in targets.items():
+                        # Only the target under test may run: an idle proxy still wakes for its
+                        # own timers (LiteLLM's background jobs), and on 2 cores that is noise.
+                        for other, process in proxies.items():
+                            os.kill(process.pid, signal.SIGCONT if other == name else signal.SIGSTOP)
                         asyncio.run(load(url, concurrency, min(50, args.requests), stream, headers))  # warm up
-                        if use_wrk:
+                        httpx.post(f"http://127.0.0.1:{backend_port}/bench/reset").raise_for_status()
+                        if use_wrk and not counted:
                             result = load_wrk(url, concurrency, args.seconds, stream, headers, workdir)
                         else:
-                            result = asyncio.run(load(url, concurrency, args.requests, stream, headers))
+                            count = counted or args.requests
+                            result = asyncio.run(load(url, concurrency, count, stream, headers))
                         result.target, result.profile, result.round = name, profile, round_
                         results.append(result)
                     cell = f"{profile:4} c={concurrency:<3} stream={stream!s:5}"
@@ -246,6 +263,8 @@ def run_profile(profile: str, delay_ms: float, args: argparse.Namespace, workdir
         return results
     finally:
         for process in processes:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGCONT)
             process.terminate()
         for process in processes:
             try:

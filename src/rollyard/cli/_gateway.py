@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Literal
 
 import typer
@@ -82,4 +83,8 @@ def gateway(
     console.print(f"rollyard gateway on http://{host}:{port}  backends: {names}")
     console.print(f"records: {settings.db or 'sqlite:///' + str(default_db_path())}")
     console.print("admin API: " + ("on" if settings.resolved_admin_key() else "off (--admin-key to enable)"))
+    # The record writer thread drops the GIL to fsync and needs it back to release the
+    # waiting answers; under load the event loop holds it for up to the switch interval
+    # (5 ms by default). 0.5 ms measured ~0.2-0.3 ms less added p50 at 64 clients.
+    sys.setswitchinterval(0.0005)
     uvicorn.run(app, host=host, port=port, log_level=log_level)
