@@ -182,3 +182,37 @@ def test_eval_help_teaches() -> None:
     assert result.exit_code == 0
     for word in ("--suite", "--strategy", "--resume", "bfcl:", "Examples"):
         assert word in result.output
+
+
+def test_results_tables_stay_readable_on_a_narrow_console() -> None:
+    from rich.console import Console
+
+    from rollyard.cli._eval import print_tables
+    from rollyard.evals import CaseResult, summarize
+
+    reason = "the Q4 report gains the tag final: expected at least 1 change, found 0"
+    results = [
+        CaseResult(
+            case_id="files-tag-final-report-q4", suite="builtin", group="files", strategy="compiler",
+            model="http://127.0.0.1:8400/v1", success=False, score=0.0, status="success", reason=reason,
+            llm_calls=3, tool_calls=2, prompt_tokens=2000, completion_tokens=190, seconds=14.04,
+        ),
+        CaseResult(
+            case_id="calendar-decline-lunch-learn", suite="builtin", group="calendar", strategy="react",
+            model="embedded", success=True, score=1.0, status="success", llm_calls=1, seconds=12.6,
+        ),
+    ]  # fmt: skip
+
+    def squash(text: str) -> str:
+        return "".join(text.replace("│", " ").split())
+
+    for width in (80, 160):
+        console = Console(width=width, record=True, color_system=None)
+        print_tables(console, results, summarize(results))
+        text = console.export_text()
+        assert max(len(line) for line in text.splitlines()) <= width
+        # No column collapses: every header, number and verdict stands whole on its line.
+        for cell in ("case", "strategy", "result", "LLM", "tools", "tokens", "2,190", "14.0", "12.6", "fail", "pass"):
+            assert cell in text, (width, cell, text)
+        assert " 0% " in text and " 100% " in text, text  # compiler and react, aggregated apart
+        assert squash(reason) in squash(text), text  # the whole reason, inline or below the table

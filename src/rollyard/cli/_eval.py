@@ -212,21 +212,38 @@ async def evaluate(
         await store.aclose()
 
 
+NARROW_HEADERS = {"LLM calls": "LLM", "tool calls": "tools", "latency s": "secs"}
+
+
 def print_tables(console: Console, results: list[CaseResult], rows: list[dict[str, Any]]) -> None:
+    # A pipe or a log is 80 columns: there the failure reasons go below the table, one line
+    # each, instead of squeezing every column to nothing; the names fold, the numbers never do.
+    inline_why = console.width >= 120
     tasks = Table(title="Results per task")
-    tasks.add_column("case", no_wrap=True)
-    for column in ("strategy", "model", "result", "LLM", "tools", "tokens", "s"):
-        tasks.add_column(column, no_wrap=True, justify="right" if column in ("LLM", "tools", "tokens", "s") else "left")
-    tasks.add_column("why", overflow="ellipsis", no_wrap=True, max_width=60)
+    tasks.add_column("case", overflow="fold", min_width=12)
+    tasks.add_column("strategy", overflow="fold", min_width=5)
+    tasks.add_column("model", overflow="fold", min_width=5)
+    for column in ("result", "LLM", "tools", "tokens", "s"):
+        tasks.add_column(column, no_wrap=True, min_width=len(column), justify="left" if column == "result" else "right")
+    if inline_why:
+        tasks.add_column("why", overflow="fold", ratio=1, min_width=20)
     for r in results:
-        tasks.add_row(
+        cells = [
             r.case_id, r.strategy, r.model, "[green]pass[/]" if r.success else "[red]fail[/]", str(r.llm_calls),
-            str(r.tool_calls), f"{r.tokens:,}", f"{r.seconds:.1f}", r.reason or "",
-        )  # fmt: skip
+            str(r.tool_calls), f"{r.tokens:,}", f"{r.seconds:.1f}",
+        ]  # fmt: skip
+        tasks.add_row(*cells, *([r.reason or ""] if inline_why else []))
     console.print(tasks)
+    if not inline_why:
+        for r in results:
+            if r.reason:
+                console.print(f"[bold]{r.case_id}[/] ({r.strategy}, {r.model}): {r.reason}", highlight=False)
     summary = Table(title="Aggregate (means per task)")
-    for column in ("strategy", "model", "n", "success", "LLM calls", "tool calls", "tokens", "cost", "latency s"):
-        summary.add_column(column, no_wrap=True)
+    summary.add_column("strategy", overflow="fold", min_width=5)
+    summary.add_column("model", overflow="fold", min_width=5)
+    for column in ("n", "success", "LLM calls", "tool calls", "tokens", "cost", "latency s"):
+        header = column if inline_why else NARROW_HEADERS.get(column, column)
+        summary.add_column(header, no_wrap=True, min_width=len(header), justify="right")
     for row in rows:
         summary.add_row(
             row["strategy"], row["model"], str(row["n"]), f"{row['success_rate']:.0%}", f"{row['llm_calls']:.1f}",
