@@ -131,3 +131,19 @@ def test_a_group_may_name_its_model_by_url(service_url: str) -> None:
     assert [r["status"] for r in group["rollouts"]] == ["completed", "completed"]
     assert all(r["reward"] == 1.0 for r in group["rollouts"])
     assert len(player.requests) == sum(len(r["calls"]) for r in group["rollouts"])  # that backend answered
+
+
+def test_submit_wait_prints_a_table_whole_on_80_columns(service_url: str) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["rollout", "submit", "--server", service_url, "--task", "files-tag-final-report", "--n", "2", "--wait"],
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [line for line in lines if "completed" in line]
+    assert len(rows) == 2, result.stdout  # one row per rollout, its status unbroken
+    for row in rows:
+        cells = [cell.strip() for cell in row.split("│")]
+        assert "1.000" in cells and "0.000" in cells, row  # reward and advantage, never folded

@@ -128,8 +128,11 @@ def submit(
         sys.stdout.write(json.dumps(out) + "\n")
         return
     table = Table(title="Rollouts")
-    for column in ("group", "task", "rollout", "status", "reward", "advantage", "calls", "samples", "error"):
-        table.add_column(column, overflow="fold")
+    for column in ("group", "task", "rollout"):
+        table.add_column(column, overflow="fold", min_width=6)
+    for column in ("status", "reward", "advantage", "calls", "samples"):  # never folded mid-number
+        table.add_column(column, no_wrap=True, min_width=len(column), justify="left" if column == "status" else "right")
+    table.add_column("error", overflow="fold", min_width=10)
     for g in groups:
         for r in g["rollouts"]:
             table.add_row(
