@@ -27,6 +27,35 @@ def test_help_teaches() -> None:
     assert "demo" in result.stdout and "model" in result.stdout
     serve_help = run("model", "serve", "--help")
     assert "prompt_token_ids" in serve_help.stdout and "127.0.0.1" in serve_help.stdout
+    # Prose flows to the terminal's width: typer's rich mode would keep the docstring's line
+    # break after "their", with room to spare on a 120-column screen.
+    assert "judged by their state-diff" in result.stdout, result.stdout
+
+
+def test_help_prose_reflows_but_examples_and_lists_keep_their_lines() -> None:
+    from rollyard.cli._app import reflow
+
+    text = """Summary line
+    that goes on.
+
+    Prose that a docstring
+    broke in two.
+
+    Example:
+
+      rollyard gateway \\
+        --port 8400
+
+    - one item
+    - another item
+    """
+    assert reflow(text).split("\n\n") == [
+        "Summary line that goes on.",
+        "Prose that a docstring broke in two.",
+        "Example:",
+        "  rollyard gateway \\\n    --port 8400",
+        "- one item\n- another item",
+    ]
 
 
 @pytest.mark.embedded

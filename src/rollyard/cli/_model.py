@@ -28,8 +28,10 @@ def serve(
     Like vLLM with return_token_ids, responses carry top-level `prompt_token_ids` and
     per-choice `token_ids` (the engine's own ids), plus `logprobs.content[]` when asked.
 
-    Try it:  curl -s localhost:8401/v1/chat/completions -H 'content-type: application/json'
-    -d '{"model":"embedded","messages":[{"role":"user","content":"Hi"}]}'
+    Try it:
+
+      curl -s localhost:8401/v1/chat/completions -H 'content-type: application/json' \\
+        -d '{"model":"embedded","messages":[{"role":"user","content":"Hi"}]}'
     """
     import uvicorn
 

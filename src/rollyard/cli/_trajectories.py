@@ -34,7 +34,10 @@ def export(
     """Export samples: rows of session_id, chain_id, input_ids, loss_mask, logprobs
     (same length as input_ids, 0.0 where the mask is 0), call_ids, reward, metadata.
 
-    Example: rollyard trajectories export --db sqlite:///calls.db --builder prefix_merge --format parquet -o run.parquet
+    Example:
+
+      rollyard trajectories export --db sqlite:///calls.db --builder prefix_merge \\
+        --format parquet -o run.parquet
     """
     from ..trajectories import build_from_store, export_samples
 
