@@ -232,7 +232,9 @@ def print_tables(console: Console, results: list[CaseResult], rows: list[dict[st
             r.case_id, r.strategy, r.model, "[green]pass[/]" if r.success else "[red]fail[/]", str(r.llm_calls),
             str(r.tool_calls), f"{r.tokens:,}", f"{r.seconds:.1f}",
         ]  # fmt: skip
-        tasks.add_row(*cells, *([r.reason or ""] if inline_why else []))
+        if inline_why:
+            cells.append(r.reason or "")
+        tasks.add_row(*cells)
     console.print(tasks)
     if not inline_why:
         for r in results:
